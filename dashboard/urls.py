@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from dashboard import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("audit/", views.audit, name="audit"),
+    path("users/", views.users, name="users"),
+    path("users/new", views.user_create, name="user-create"),
+    path("users/<int:user_id>/role", views.user_role, name="user-role"),
+    path("healthz", views.healthz, name="healthz"),
+    path("", include("accounts.urls")),
+    path("clusters/", include("clusters.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("django-admin/", admin.site.urls),
+    path("", include("django.contrib.auth.urls")),
+]
