@@ -203,6 +203,8 @@ class SyncRun(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     clusters_total = models.PositiveIntegerField(default=0)
     clusters_done = models.PositiveIntegerField(default=0)
+    # Which clusters have finished, so a redelivered task never counts a cluster twice.
+    finished_cluster_ids = models.JSONField(default=list, blank=True)
     total = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(default=0)
     updated_count = models.PositiveIntegerField(default=0)

@@ -188,6 +188,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Product settings -------------------------------------------------------------------
+REGCRED_PUBLIC_URL = env.str("REGCRED_PUBLIC_URL", default="http://127.0.0.1:8000")
 REGCRED_SCAN_INTERVAL = env.int("REGCRED_SCAN_INTERVAL", default=300)
 REGCRED_SYNC_CONCURRENCY = env.int("REGCRED_SYNC_CONCURRENCY", default=16)
 REGCRED_KUBE_TIMEOUT = env.float("REGCRED_KUBE_TIMEOUT", default=10.0)
@@ -195,6 +196,16 @@ REGCRED_ALLOWED_API_HOSTS = env.list("REGCRED_ALLOWED_API_HOSTS", default=[])
 REGCRED_TKE_ENDPOINT = env.str("REGCRED_TKE_ENDPOINT", default="https://tke.tencentcloudapi.com")
 REGCRED_TKE_SECRET_PREFIX = env.str("REGCRED_TKE_SECRET_PREFIX", default="coding-registry-cred-")
 REGCRED_REGISTRY_TIMEOUT = env.float("REGCRED_REGISTRY_TIMEOUT", default=10.0)
+# A run whose worker has not reported for this long is marked failed (killed or lost).
+REGCRED_RUN_STALE_AFTER = env.int("REGCRED_RUN_STALE_AFTER", default=CELERY_TASK_TIME_LIMIT + 60)
+
+CELERY_BEAT_SCHEDULE = {
+    "scan-every-cluster": {
+        "task": "clusters.tasks.scan_all_clusters",
+        "schedule": float(REGCRED_SCAN_INTERVAL),
+    },
+    "reap-stale-sync-runs": {"task": "clusters.tasks.reap_stale_runs", "schedule": 60.0},
+}
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,363 @@
+"""Scanning a cluster: a constant number of paginated LIST calls, statuses computed in bulk.
+
+Four lists, whatever the number of namespaces: namespaces, dockerconfigjson Secrets in all
+namespaces, legacy dockercfg Secrets in all namespaces, and service accounts. Nothing is read
+per namespace. Observed Secret content is reduced to a checksum at once and never stored.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from accounts.dockerconfig import canonical_registry_host, content_checksum, dockerconfigjson
+from accounts.dockerconfig import registry_hosts as dockerconfig_hosts
+from clusters.connection import cluster_client
+from clusters.kube import KubeClient, KubeError
+from clusters.models import Cluster, Namespace, PullSecretPolicy, SecretStatus
+from clusters.selection import NamespaceSelection
+
+logger = logging.getLogger(__name__)
+
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+MANAGED_BY = "regcred-dashboard"
+CHECKSUM_ANNOTATION = "regcred.dev/content-sha256"
+DOCKERCONFIGJSON = "kubernetes.io/dockerconfigjson"
+DOCKERCFG = "kubernetes.io/dockercfg"
+# Keys that cloud vendors keep in every namespace themselves (TKE, the TCR add-on).
+VENDOR_SECRET_PATTERNS = ("qcloudregistrykey", "tencenthubkey", "tcr.ips*")
+
+
+@dataclass
+class ObservedSecret:
+    namespace: str
+    name: str
+    type: str
+    managed: bool
+    checksum: str
+    hosts: frozenset[str]
+    resource_version: str
+    last_manager: str
+    last_changed: str
+
+
+@dataclass
+class ObservedServiceAccount:
+    namespace: str
+    name: str
+    pull_secrets: list[str]
+    resource_version: str
+
+
+@dataclass
+class Snapshot:
+    """What one scan saw in one cluster."""
+
+    namespaces: dict[str, dict[str, str]]  # name -> labels
+    secrets: dict[tuple[str, str], ObservedSecret]
+    service_accounts: dict[str, list[ObservedServiceAccount]]
+    namespaces_resource_version: str
+    vendor_hosts: dict[str, set[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Desired:
+    """What one policy wants, computed once per scan (the content never leaves memory)."""
+
+    policy_id: int
+    secret_name: str
+    content: bytes
+    checksum: str
+    host: str
+    selection: NamespaceSelection
+    service_accounts: str
+    service_account_names: tuple[str, ...]
+    adopt: bool
+
+
+@dataclass
+class ScanOutcome:
+    cluster_id: int
+    namespaces: int
+    new_namespaces: list[str]
+    gone_namespaces: list[str]
+    statuses: dict[str, int]
+
+
+def _decode_config(secret: dict) -> bytes:
+    key = ".dockerconfigjson" if secret.get("type") == DOCKERCONFIGJSON else ".dockercfg"
+    try:
+        return base64.b64decode((secret.get("data") or {}).get(key, ""), validate=True)
+    except (binascii.Error, ValueError):
+        return b""
+
+
+def _last_change(meta: dict) -> tuple[str, str]:
+    """The field manager and time of the most recent write, from managedFields."""
+    entries = [e for e in meta.get("managedFields") or [] if e.get("time")]
+    if not entries:
+        return "", meta.get("creationTimestamp", "")
+    # Times have second precision; on a tie the later entry is the more recent write.
+    _index, latest = max(enumerate(entries), key=lambda pair: (pair[1]["time"], pair[0]))
+    return latest.get("manager", ""), latest["time"]
+
+
+def _observe_secret(item: dict) -> ObservedSecret:
+    meta = item.get("metadata") or {}
+    raw = _decode_config(item)
+    try:
+        hosts = frozenset(canonical_registry_host(h) for h in dockerconfig_hosts(raw))
+    except (ValueError, TypeError):
+        hosts = frozenset()
+    manager, changed = _last_change(meta)
+    return ObservedSecret(
+        namespace=meta.get("namespace", ""),
+        name=meta.get("name", ""),
+        type=item.get("type", ""),
+        managed=(meta.get("labels") or {}).get(MANAGED_BY_LABEL) == MANAGED_BY,
+        checksum=content_checksum(raw) if raw else "",
+        hosts=hosts,
+        resource_version=meta.get("resourceVersion", ""),
+        last_manager=manager,
+        last_changed=changed,
+    )
+
+
+def take_snapshot(client: KubeClient) -> Snapshot:
+    """The four LIST calls of a scan."""
+    namespace_items, ns_rv = client.list_all("/api/v1/namespaces")
+    secret_items, _rv = client.list_all(
+        "/api/v1/secrets", field_selector=f"type={DOCKERCONFIGJSON}"
+    )
+    legacy_items, _rv = client.list_all("/api/v1/secrets", field_selector=f"type={DOCKERCFG}")
+    sa_items, _rv = client.list_all("/api/v1/serviceaccounts")
+
+    namespaces = {
+        (item["metadata"]["name"]): dict(item["metadata"].get("labels") or {})
+        for item in namespace_items
+        if (item.get("status") or {}).get("phase") != "Terminating"
+    }
+    secrets: dict[tuple[str, str], ObservedSecret] = {}
+    vendor_hosts: dict[str, set[str]] = defaultdict(set)
+    for item in secret_items + legacy_items:
+        observed = _observe_secret(item)
+        if observed.type == DOCKERCONFIGJSON:
+            secrets[(observed.namespace, observed.name)] = observed
+        if any(fnmatchcase(observed.name, p) for p in VENDOR_SECRET_PATTERNS):
+            vendor_hosts[observed.namespace] |= observed.hosts
+    service_accounts: dict[str, list[ObservedServiceAccount]] = defaultdict(list)
+    for item in sa_items:
+        meta = item.get("metadata") or {}
+        service_accounts[meta.get("namespace", "")].append(
+            ObservedServiceAccount(
+                namespace=meta.get("namespace", ""),
+                name=meta.get("name", ""),
+                pull_secrets=[ref.get("name", "") for ref in item.get("imagePullSecrets") or []],
+                resource_version=meta.get("resourceVersion", ""),
+            )
+        )
+    return Snapshot(namespaces, secrets, dict(service_accounts), ns_rv, dict(vendor_hosts))
+
+
+def policies_for(cluster: Cluster) -> list[PullSecretPolicy]:
+    return list(
+        PullSecretPolicy.objects.filter(enabled=True)
+        .filter(Q(cluster=cluster) | Q(account_id=cluster.account_id))
+        .select_related("credential")
+        .order_by("pk")
+    )
+
+
+def desired_for(policy: PullSecretPolicy) -> Desired:
+    credential = policy.credential
+    content = dockerconfigjson(
+        server=credential.server,
+        username=credential.username,
+        password=credential.password,
+        email=credential.email,
+    )
+    return Desired(
+        policy_id=policy.pk,
+        secret_name=policy.secret_name,
+        content=content,
+        checksum=content_checksum(content),
+        host=canonical_registry_host(credential.server),
+        selection=NamespaceSelection.of(policy),
+        service_accounts=policy.service_accounts,
+        service_account_names=tuple(policy.service_account_names or []),
+        adopt=policy.adopt_unmanaged,
+    )
+
+
+def target_service_accounts(desired: Desired, snapshot: Snapshot, namespace: str) -> list:
+    """The service accounts of ``namespace`` that this policy wants to reference the Secret."""
+    accounts = snapshot.service_accounts.get(namespace, [])
+    if desired.service_accounts == PullSecretPolicy.ServiceAccounts.DEFAULT:
+        return [sa for sa in accounts if sa.name == "default"]
+    if desired.service_accounts == PullSecretPolicy.ServiceAccounts.NAMED:
+        return [sa for sa in accounts if sa.name in desired.service_account_names]
+    if desired.service_accounts == PullSecretPolicy.ServiceAccounts.ALL:
+        return list(accounts)
+    return []
+
+
+@dataclass
+class Evaluation:
+    status: str
+    observed: ObservedSecret | None
+    sa_missing: list[str]
+    message: str = ""
+
+
+def evaluate(desired: Desired, snapshot: Snapshot, namespace: str) -> Evaluation:
+    """The status of one policy Secret in one namespace."""
+    observed = snapshot.secrets.get((namespace, desired.secret_name))
+    sa_missing = [
+        sa.name
+        for sa in target_service_accounts(desired, snapshot, namespace)
+        if desired.secret_name not in sa.pull_secrets
+    ]
+    status = SecretStatus.Status
+    if observed is None:
+        if desired.host in snapshot.vendor_hosts.get(namespace, set()):
+            return Evaluation(status.COVERED_BY_VENDOR, None, sa_missing)
+        return Evaluation(status.MISSING, None, sa_missing)
+    if not observed.managed:
+        return Evaluation(status.UNMANAGED, observed, sa_missing)
+    if observed.checksum != desired.checksum:
+        return Evaluation(status.STALE, observed, sa_missing)
+    return Evaluation(status.IN_SYNC, observed, sa_missing)
+
+
+def _parse_time(value: str):
+    return parse_datetime(value.replace("Z", "+00:00")) if value else None
+
+
+@transaction.atomic
+def record_snapshot(cluster: Cluster, snapshot: Snapshot, desired: list[Desired]) -> ScanOutcome:
+    """Write namespaces and statuses in bulk: a handful of queries however many namespaces."""
+    now = timezone.now()
+    known = {ns.name: ns for ns in Namespace.objects.filter(cluster=cluster)}
+    new_names = sorted(set(snapshot.namespaces) - set(known))
+    Namespace.objects.bulk_create(
+        [
+            Namespace(cluster=cluster, name=name, labels=snapshot.namespaces[name], last_seen=now)
+            for name in new_names
+        ],
+        batch_size=500,
+    )
+    changed = []
+    gone = []
+    for name, row in known.items():
+        if name in snapshot.namespaces:
+            row.labels, row.last_seen, row.gone = snapshot.namespaces[name], now, False
+            changed.append(row)
+        elif not row.gone:
+            row.gone = True
+            changed.append(row)
+            gone.append(name)
+    Namespace.objects.bulk_update(changed, ["labels", "last_seen", "gone"], batch_size=500)
+    by_name = {ns.name: ns for ns in Namespace.objects.filter(cluster=cluster, gone=False)}
+
+    policy_ids = [want.policy_id for want in desired]
+    existing = {
+        (row.namespace_id, row.policy_id): row
+        for row in SecretStatus.objects.filter(cluster=cluster, policy_id__in=policy_ids)
+    }
+    to_create, to_update, keep = [], [], set()
+    counts: dict[str, int] = defaultdict(int)
+    for want in desired:
+        for name, labels in snapshot.namespaces.items():
+            if not want.selection.covers(name, labels):
+                continue
+            evaluation = evaluate(want, snapshot, name)
+            counts[evaluation.status] += 1
+            observed = evaluation.observed
+            values = {
+                "secret_name": want.secret_name,
+                "status": evaluation.status,
+                "observed_checksum": observed.checksum if observed else "",
+                "last_manager": observed.last_manager if observed else "",
+                "last_changed_at": _parse_time(observed.last_changed) if observed else None,
+                "service_accounts_ok": not evaluation.sa_missing,
+                "service_accounts_missing": evaluation.sa_missing,
+                "message": evaluation.message,
+                "checked_at": now,
+            }
+            namespace = by_name[name]
+            key = (namespace.pk, want.policy_id)
+            keep.add(key)
+            row = existing.get(key)
+            if row is None:
+                to_create.append(
+                    SecretStatus(
+                        cluster=cluster, namespace=namespace, policy_id=want.policy_id, **values
+                    )
+                )
+            else:
+                for attr, value in values.items():
+                    setattr(row, attr, value)
+                to_update.append(row)
+    SecretStatus.objects.bulk_create(to_create, batch_size=500)
+    SecretStatus.objects.bulk_update(to_update, list(values_fields()), batch_size=500)
+    # Namespaces a policy no longer covers (edited, or the namespace is gone) drop out.
+    stale_ids = [row.pk for key, row in existing.items() if key not in keep]
+    if stale_ids:
+        SecretStatus.objects.filter(pk__in=stale_ids).delete()
+    Cluster.objects.filter(pk=cluster.pk).update(
+        last_scan_at=now,
+        last_scan_error="",
+        namespaces_resource_version=snapshot.namespaces_resource_version,
+    )
+    return ScanOutcome(cluster.pk, len(snapshot.namespaces), new_names, gone, dict(counts))
+
+
+def values_fields() -> tuple[str, ...]:
+    return (
+        "secret_name",
+        "status",
+        "observed_checksum",
+        "last_manager",
+        "last_changed_at",
+        "service_accounts_ok",
+        "service_accounts_missing",
+        "message",
+        "checked_at",
+    )
+
+
+def scan_cluster(
+    cluster: Cluster, client: KubeClient | None = None
+) -> tuple[ScanOutcome, Snapshot, list[Desired]]:
+    """List, evaluate, record. Raises KubeError (after recording it) when the cluster fails."""
+    own_client = client is None
+    client = client or cluster_client(cluster)
+    try:
+        snapshot = take_snapshot(client)
+    except KubeError as exc:
+        Cluster.objects.filter(pk=cluster.pk).update(
+            last_scan_error=exc.message, last_scan_at=timezone.now()
+        )
+        raise
+    finally:
+        if own_client:
+            client.close()
+    desired = [desired_for(policy) for policy in policies_for(cluster)]
+    outcome = record_snapshot(cluster, snapshot, desired)
+    logger.info(
+        "scanned cluster=%s namespaces=%d statuses=%s",
+        cluster.name,
+        outcome.namespaces,
+        json.dumps(outcome.statuses, sort_keys=True),
+    )
+    return outcome, snapshot, desired

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def get_item(mapping, key):
+    """``counts|get_item:"missing"`` — dictionary lookup with a variable key."""
+    return mapping.get(key) if hasattr(mapping, "get") else None
