@@ -47,8 +47,9 @@ run: install
 	@echo "Serving on http://127.0.0.1:$(PORT)  (Ctrl-C stops the web server, worker and beat)"
 	$(VENV)/bin/honcho -f Procfile.dev start -p $(PORT)
 
+# Tests keep their database, broker folder and keys apart from `make run`'s.
 test: install system-deps
-	$(PY) -m pytest $(PYTEST_ARGS)
+	REGCRED_VAR_DIR=$(CURDIR)/var/test $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install
 	$(PY) -m bench $(BENCH_ARGS)

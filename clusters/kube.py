@@ -187,7 +187,7 @@ class KubeClient:
                 return call()
             except ApiException as exc:
                 error = _from_api_exception(exc, self.server)
-                wait = _retry_after(exc)
+                wait = _retry_after(exc) if exc.status else None
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 error = _from_network_error(exc, self.server)
                 wait = None
@@ -339,6 +339,9 @@ def _retry_after(exc: ApiException) -> float | None:
 
 
 def _from_api_exception(exc: ApiException, server: str) -> KubeError:
+    if not exc.status:
+        # The client reports a failed TLS handshake as an ApiException with status 0.
+        return _from_network_error(exc, server)
     body = _status_body(exc)
     status = exc.status or 0
     detail = body.get("message") or exc.reason or ""
@@ -365,10 +368,25 @@ def _from_api_exception(exc: ApiException, server: str) -> KubeError:
 def _from_network_error(exc: BaseException, server: str) -> KubeError:
     text = str(getattr(exc, "reason", None) or exc)
     if isinstance(exc, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in text or "SSL" in text:
+        # "SSLError\n[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: <why> (_ssl.c)"
+        detail = text.rsplit("] ", 1)[-1].split(" (_ssl.c", 1)[0].strip().rstrip(".")
         return KubeError(
             _("TLS to %(server)s failed: %(detail)s. Check the CA certificate.")
-            % {"server": server, "detail": text[:200]},
+            % {"server": server, "detail": detail[:200]},
             permanent=True,
+        )
+    # NewConnectionError subclasses urllib3's TimeoutError, but a refused or unresolvable
+    # address is not slowness: say what the operating system said.
+    if isinstance(exc, urllib3.exceptions.NameResolutionError):
+        return KubeError(
+            _("Could not reach %(server)s: its host name does not resolve.") % {"server": server},
+            permanent=False,
+        )
+    if isinstance(exc, urllib3.exceptions.NewConnectionError):
+        return KubeError(
+            _("Could not reach %(server)s: %(detail)s")
+            % {"server": server, "detail": _os_reason(exc)},
+            permanent=False,
         )
     if isinstance(exc, (urllib3.exceptions.TimeoutError, TimeoutError)):
         return KubeError(
@@ -378,3 +396,15 @@ def _from_network_error(exc: BaseException, server: str) -> KubeError:
         _("Could not reach %(server)s: %(detail)s") % {"server": server, "detail": text[:200]},
         permanent=False,
     )
+
+
+def _os_reason(exc: BaseException) -> str:
+    """The operating system's words for a failed connection ("Connection refused")."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.strerror:
+            return current.strerror
+        current = current.__cause__ or current.__context__
+    return str(exc).rsplit(": ", 1)[-1][:200]

@@ -15,7 +15,7 @@ def user_set_role(*, actor, user, role: str) -> None:
     """Give ``user`` exactly one role (or none, with an empty string)."""
     user.groups.remove(*Group.objects.filter(name__in=ROLES))
     if role:
-        user.groups.add(Group.objects.get(name=role))
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
     audit_record(
         actor=actor,
         verb="user.role",

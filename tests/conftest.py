@@ -18,7 +18,8 @@ def _fast_password_hashing(settings):
 def _person(django_user_model, username: str, role: str | None):
     user = django_user_model.objects.create_user(username=username, password="pw-" + username)
     if role:
-        user.groups.add(Group.objects.get(name=role))
+        # get_or_create: transactional tests flush the groups the migration made.
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
     return user
 
 
