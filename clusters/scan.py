@@ -256,17 +256,19 @@ def record_snapshot(cluster: Cluster, snapshot: Snapshot, desired: list[Desired]
         ],
         batch_size=500,
     )
-    changed = []
-    gone = []
+    changed, gone = [], []
     for name, row in known.items():
         if name in snapshot.namespaces:
-            row.labels, row.last_seen, row.gone = snapshot.namespaces[name], now, False
-            changed.append(row)
+            if row.gone or row.labels != snapshot.namespaces[name]:
+                row.labels, row.gone = snapshot.namespaces[name], False
+                changed.append(row)
         elif not row.gone:
             row.gone = True
             changed.append(row)
             gone.append(name)
-    Namespace.objects.bulk_update(changed, ["labels", "last_seen", "gone"], batch_size=500)
+    # Only rows that changed are rewritten; "seen now" is one UPDATE for all of them.
+    Namespace.objects.bulk_update(changed, ["labels", "gone"], batch_size=500)
+    Namespace.objects.filter(cluster=cluster, gone=False).update(last_seen=now)
     by_name = {ns.name: ns for ns in Namespace.objects.filter(cluster=cluster, gone=False)}
 
     policy_ids = [want.policy_id for want in desired]
@@ -283,12 +285,19 @@ def record_snapshot(cluster: Cluster, snapshot: Snapshot, desired: list[Desired]
             evaluation = evaluate(want, snapshot, name)
             counts[evaluation.status] += 1
             observed = evaluation.observed
+            # Who last touched it matters only where it differs from what we want (and
+            # keeping it off in-sync rows keeps rescans from rewriting every row).
+            blame = (
+                observed
+                if evaluation.status in (SecretStatus.Status.STALE, SecretStatus.Status.UNMANAGED)
+                else None
+            )
             values = {
                 "secret_name": want.secret_name,
                 "status": evaluation.status,
                 "observed_checksum": observed.checksum if observed else "",
-                "last_manager": observed.last_manager if observed else "",
-                "last_changed_at": _parse_time(observed.last_changed) if observed else None,
+                "last_manager": blame.last_manager if blame else "",
+                "last_changed_at": _parse_time(blame.last_changed) if blame else None,
                 "service_accounts_ok": not evaluation.sa_missing,
                 "service_accounts_missing": evaluation.sa_missing,
                 "message": evaluation.message,
@@ -304,12 +313,17 @@ def record_snapshot(cluster: Cluster, snapshot: Snapshot, desired: list[Desired]
                         cluster=cluster, namespace=namespace, policy_id=want.policy_id, **values
                     )
                 )
-            else:
+            elif any(
+                getattr(row, attr) != value
+                for attr, value in values.items()
+                if attr != "checked_at"
+            ):
                 for attr, value in values.items():
                     setattr(row, attr, value)
                 to_update.append(row)
     SecretStatus.objects.bulk_create(to_create, batch_size=500)
     SecretStatus.objects.bulk_update(to_update, list(values_fields()), batch_size=500)
+    SecretStatus.objects.filter(cluster=cluster, policy_id__in=policy_ids).update(checked_at=now)
     # Namespaces a policy no longer covers (edited, or the namespace is gone) drop out.
     stale_ids = [row.pk for key, row in existing.items() if key not in keep]
     if stale_ids:

@@ -40,7 +40,9 @@ from clusters.scan import (
 logger = logging.getLogger(__name__)
 
 Outcome = SyncResult.Outcome
+# Progress is written at most twice a second (the run page polls every second).
 FLUSH_EVERY = 25
+FLUSH_SECONDS = 0.5
 SA_PATCH_ATTEMPTS = 3
 
 
@@ -270,10 +272,11 @@ def _flush(run_id: int, cluster: Cluster, buffer: list[TargetResult]) -> None:
 
 def _record_statuses(cluster: Cluster, results: list[TargetResult]) -> None:
     """What we just wrote is in sync now; no need to list everything again."""
+    # Unchanged namespaces were in sync when the scan recorded them: nothing to write.
     good = {
         (r.namespace, r.policy_id): r
         for r in results
-        if r.outcome in (Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED)
+        if r.outcome in (Outcome.CREATED, Outcome.UPDATED)
     }
     if not good:
         return
@@ -289,8 +292,7 @@ def _record_statuses(cluster: Cluster, results: list[TargetResult]) -> None:
         row.observed_checksum = result.checksum
         row.service_accounts_ok = result.sa_ok
         row.service_accounts_missing = [] if result.sa_ok else row.service_accounts_missing
-        if result.outcome != Outcome.UNCHANGED:
-            row.last_manager, row.last_changed_at = MANAGED_BY, now
+        row.last_manager, row.last_changed_at = "", None
         row.checked_at = now
         changed.append(row)
     SecretStatus.objects.bulk_update(
@@ -353,7 +355,7 @@ def _apply_all(run_id, cluster, client, snapshot, targets, concurrency) -> list[
             result = future.result()
             results.append(result)
             buffer.append(result)
-            if len(buffer) >= FLUSH_EVERY or time.monotonic() - last_flush > 1:
+            if len(buffer) >= FLUSH_EVERY and time.monotonic() - last_flush > FLUSH_SECONDS:
                 _flush(run_id, cluster, buffer)
                 last_flush = time.monotonic()
     _flush(run_id, cluster, buffer)

@@ -19,8 +19,12 @@ def account(db, operator):
 def cluster_for(kubeapi, account, name="fake-cluster", **kubeconfig) -> Cluster:
     context = validate_kubeconfig(json.dumps(kubeapi.kubeconfig(**kubeconfig))).contexts[0]
     return Cluster.objects.create(
-        account=account, name=name, context_name=context.name, server=context.server,
-        connection=json.dumps(context.to_dict()), check_status=Cluster.Check.OK,
+        account=account,
+        name=name,
+        context_name=context.name,
+        server=context.server,
+        connection=json.dumps(context.to_dict()),
+        check_status=Cluster.Check.OK,
     )
 
 
@@ -32,15 +36,22 @@ def cluster(kubeapi, account) -> Cluster:
 @pytest.fixture
 def credential(db, operator) -> RegistryCredential:
     return RegistryCredential.objects.create(
-        name="team", server="team-docker.pkg.coding.net", username="ci@example.com",
-        password=PASSWORD, email="ci@example.com", owner=operator,
+        name="team",
+        server="team-docker.pkg.coding.net",
+        username="ci@example.com",
+        password=PASSWORD,
+        email="ci@example.com",
+        owner=operator,
     )
 
 
 @pytest.fixture
 def policy(cluster, credential, operator) -> PullSecretPolicy:
     return PullSecretPolicy.objects.create(
-        name="team-pull", credential=credential, cluster=cluster, secret_name="coding-regcred",
+        name="team-pull",
+        credential=credential,
+        cluster=cluster,
+        secret_name="coding-regcred",
         created_by=operator,
     )
 

@@ -33,12 +33,16 @@ def test_inline_sync_creates_the_policy_and_reports_counts(kubeapi, cluster, cre
 def test_a_second_inline_run_updates_the_same_policy(kubeapi, cluster, credential):
     kubeapi.create_namespace("team-a")
     sync_command(*BASE, "--all-namespaces", "--inline")
-    output = sync_command(*BASE, "--namespace", "team-a", "--patch-default-service-account",
-                          "--inline")
+    output = sync_command(
+        *BASE, "--namespace", "team-a", "--patch-default-service-account", "--inline"
+    )
 
     policy = PullSecretPolicy.objects.get()
     assert (policy.selection, policy.namespaces, policy.service_accounts) == (
-        "list", ["team-a"], "default")
+        "list",
+        ["team-a"],
+        "default",
+    )
     assert "1 updated" in output  # the service account got the reference
     refs = kubeapi.get_object("serviceaccounts", "team-a", "default")["imagePullSecrets"]
     assert refs == [{"name": "regcred"}]
@@ -53,14 +57,22 @@ def test_a_selector_picks_namespaces_by_label(kubeapi, cluster, credential):
 
 
 def test_a_failed_namespace_makes_the_command_exit_non_zero(kubeapi, cluster, credential):
-    kubeapi.faults.add(Fault(method="POST", path="/namespaces/default/secrets", status=403,
-                             message="secrets is forbidden", times=None))
+    kubeapi.faults.add(
+        Fault(
+            method="POST",
+            path="/namespaces/default/secrets",
+            status=403,
+            message="secrets is forbidden",
+            times=None,
+        )
+    )
     with pytest.raises(CommandError, match="ended failed"):
         sync_command(*BASE, "--all-namespaces", "--inline")
 
 
-def test_without_a_flag_the_run_is_queued_and_its_url_printed(kubeapi, cluster, credential,
-                                                              django_capture_on_commit_callbacks):
+def test_without_a_flag_the_run_is_queued_and_its_url_printed(
+    kubeapi, cluster, credential, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks() as callbacks:
         output = sync_command(*BASE, "--all-namespaces")
     run = SyncRun.objects.get()
@@ -68,16 +80,52 @@ def test_without_a_flag_the_run_is_queued_and_its_url_printed(kubeapi, cluster, 
     assert run.state == "queued" and run.trigger == "cli" and len(callbacks) == 1
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--cluster", "nope", "--credential", "team", "--secret-name", "x", "--all-namespaces"],
-     'No cluster named "nope".'),
-    (["--cluster", "fake-cluster", "--credential", "nope", "--secret-name", "x",
-      "--all-namespaces"], 'No registry credential named "nope".'),
-    (["--cluster", "fake-cluster", "--credential", "team", "--secret-name", "Bad_Name",
-      "--all-namespaces"], "Kubernetes Secret names use lowercase letters"),
-    (["--cluster", "fake-cluster", "--credential", "team", "--secret-name", "x",
-      "--selector", "team in ()"], "list at least one valid value"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--cluster", "nope", "--credential", "team", "--secret-name", "x", "--all-namespaces"],
+            'No cluster named "nope".',
+        ),
+        (
+            [
+                "--cluster",
+                "fake-cluster",
+                "--credential",
+                "nope",
+                "--secret-name",
+                "x",
+                "--all-namespaces",
+            ],
+            'No registry credential named "nope".',
+        ),
+        (
+            [
+                "--cluster",
+                "fake-cluster",
+                "--credential",
+                "team",
+                "--secret-name",
+                "Bad_Name",
+                "--all-namespaces",
+            ],
+            "Kubernetes Secret names use lowercase letters",
+        ),
+        (
+            [
+                "--cluster",
+                "fake-cluster",
+                "--credential",
+                "team",
+                "--secret-name",
+                "x",
+                "--selector",
+                "team in ()",
+            ],
+            "list at least one valid value",
+        ),
+    ],
+)
 def test_bad_input_is_refused_with_a_clear_message(cluster, credential, args, message):
     with pytest.raises(CommandError, match=message):
         sync_command(*args, "--inline")
@@ -98,8 +146,9 @@ def test_scan_of_an_unknown_cluster_is_refused(db):
 
 
 def test_scan_inline_exits_non_zero_when_a_cluster_fails(kubeapi, cluster, policy):
-    kubeapi.faults.add(Fault(path="/api/v1/namespaces", status=403, times=None,
-                             message="namespaces is forbidden"))
+    kubeapi.faults.add(
+        Fault(path="/api/v1/namespaces", status=403, times=None, message="namespaces is forbidden")
+    )
     with pytest.raises(CommandError, match="1 cluster scan"):
         call_command("scan_clusters", "--inline")
     cluster.refresh_from_db()

@@ -1,4 +1,4 @@
-"""Syncing pull Secrets into a cluster, through the real client, against tests/kubeapi over HTTPS."""
+"""Syncing pull Secrets into a cluster with the real client, against tests/kubeapi (HTTPS)."""
 
 from __future__ import annotations
 
@@ -34,8 +34,11 @@ def run_sync(cluster, policy=None, actor=None, **options) -> SyncRun:
 
 
 def writes(kubeapi) -> list:
-    return [r for r in kubeapi.requests if r.method in ("POST", "PUT", "PATCH", "DELETE")
-            and r.kind != "selfsubjectaccessreviews"]
+    return [
+        r
+        for r in kubeapi.requests
+        if r.method in ("POST", "PUT", "PATCH", "DELETE") and r.kind != "selfsubjectaccessreviews"
+    ]
 
 
 def secret(kubeapi, namespace, name="coding-regcred"):
@@ -46,8 +49,9 @@ def dockerconfig(obj) -> dict:
     return json.loads(base64.b64decode(obj["data"][".dockerconfigjson"]))
 
 
-def test_it_creates_the_secret_in_every_namespace_but_the_system_ones(kubeapi, cluster, policy,
-                                                                       forty):
+def test_it_creates_the_secret_in_every_namespace_but_the_system_ones(
+    kubeapi, cluster, policy, forty
+):
     run = run_sync(cluster, policy)
 
     assert (run.state, run.created_count, run.failed_count, run.total) == ("succeeded", 41, 0, 41)
@@ -72,8 +76,11 @@ def test_it_scans_with_a_constant_number_of_list_calls(kubeapi, cluster, policy,
     services.cluster_scan(cluster_id=cluster.pk)
     large = sorted(kubeapi.request_counts().items())
 
-    assert small == large == [
-        (("list", "namespaces"), 1), (("list", "secrets"), 2), (("list", "serviceaccounts"), 1)]
+    assert (
+        small
+        == large
+        == [(("list", "namespaces"), 1), (("list", "secrets"), 2), (("list", "serviceaccounts"), 1)]
+    )
 
 
 def test_it_pages_through_long_lists(kubeapi, cluster, policy):
@@ -89,8 +96,9 @@ def test_it_pages_through_long_lists(kubeapi, cluster, policy):
     assert "continue" in pages[1].query
 
 
-def test_the_secret_is_what_kubectl_create_secret_docker_registry_makes(kubeapi, cluster, policy,
-                                                                        tmp_path):
+def test_the_secret_is_what_kubectl_create_secret_docker_registry_makes(
+    kubeapi, cluster, policy, tmp_path
+):
     run_sync(cluster, policy)
     ours = secret(kubeapi, "default")
     kubectl = shutil.which("kubectl")
@@ -98,18 +106,37 @@ def test_the_secret_is_what_kubectl_create_secret_docker_registry_makes(kubeapi,
         pytest.skip("kubectl is not installed; cannot compare with its output")
     kubeapi.write_kubeconfig(tmp_path / "config")
     result = subprocess.run(
-        [kubectl, "--kubeconfig", str(tmp_path / "config"), "--cache-dir", str(tmp_path),
-         "create", "secret", "docker-registry", "coding-regcred", "-n", "default",
-         "--docker-server=team-docker.pkg.coding.net", "--docker-username=ci@example.com",
-         f"--docker-password={PASSWORD}", "--docker-email=ci@example.com",
-         "--dry-run=client", "-o", "json"],
-        capture_output=True, text=True, timeout=60, env={"HOME": str(tmp_path), "PATH": "/usr/bin"},
+        [
+            kubectl,
+            "--kubeconfig",
+            str(tmp_path / "config"),
+            "--cache-dir",
+            str(tmp_path),
+            "create",
+            "secret",
+            "docker-registry",
+            "coding-regcred",
+            "-n",
+            "default",
+            "--docker-server=team-docker.pkg.coding.net",
+            "--docker-username=ci@example.com",
+            f"--docker-password={PASSWORD}",
+            "--docker-email=ci@example.com",
+            "--dry-run=client",
+            "-o",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"HOME": str(tmp_path), "PATH": "/usr/bin"},
     )
     assert result.returncode == 0, result.stderr
     theirs = json.loads(result.stdout)
     assert ours["data"] == theirs["data"]
     assert base64.b64decode(ours["data"][".dockerconfigjson"]) == base64.b64decode(
-        theirs["data"][".dockerconfigjson"])
+        theirs["data"][".dockerconfigjson"]
+    )
     assert (ours["type"], ours["metadata"]["name"]) == (theirs["type"], theirs["metadata"]["name"])
 
 
@@ -123,8 +150,9 @@ def test_a_second_run_writes_nothing(kubeapi, cluster, policy, forty):
     assert (again.state, again.unchanged_count, again.created_count) == ("succeeded", 41, 0)
 
 
-def test_a_deleted_secret_is_found_missing_and_recreated(kubeapi, cluster, policy, forty,
-                                                         kubectl_api):
+def test_a_deleted_secret_is_found_missing_and_recreated(
+    kubeapi, cluster, policy, forty, kubectl_api
+):
     run_sync(cluster, policy)
     kubectl_api.delete_namespaced_secret("coding-regcred", "team-05")
 
@@ -138,11 +166,13 @@ def test_a_deleted_secret_is_found_missing_and_recreated(kubeapi, cluster, polic
 
 
 def test_an_edited_secret_is_stale_names_who_edited_it_and_is_repaired_in_place(
-        kubeapi, cluster, policy, forty):
+    kubeapi, cluster, policy, forty
+):
     run_sync(cluster, policy)
     edited = secret(kubeapi, "team-07")
     edited["data"][".dockerconfigjson"] = base64.b64encode(
-        b'{"auths":{"team-docker.pkg.coding.net":{"username":"x","password":"old"}}}').decode()
+        b'{"auths":{"team-docker.pkg.coding.net":{"username":"x","password":"old"}}}'
+    ).decode()
     kubeapi.put_object("secrets", edited, namespace="team-07", manager="kubectl-edit")
 
     services.cluster_scan(cluster_id=cluster.pk)
@@ -155,19 +185,26 @@ def test_an_edited_secret_is_stale_names_who_edited_it_and_is_repaired_in_place(
     assert run.updated_count == 1
     assert "kubectl-edit" in run.results.get(outcome="updated").reason
     assert [(r.method, r.namespace) for r in writes(kubeapi)] == [("PATCH", "team-07")]
-    assert dockerconfig(secret(kubeapi, "team-07"))["auths"]["team-docker.pkg.coding.net"][
-        "password"] == PASSWORD
+    assert (
+        dockerconfig(secret(kubeapi, "team-07"))["auths"]["team-docker.pkg.coding.net"]["password"]
+        == PASSWORD
+    )
     # Updated in place: the Secret never went away, so no pull could fail in between.
     history = [h for h in kubeapi.history if h.kind == "secrets" and h.namespace == "team-07"]
     assert "delete" not in [h.verb for h in history]
 
 
 def test_an_unmanaged_secret_is_left_alone_and_reported(kubeapi, cluster, policy):
-    kubeapi.put_object("secrets", {
-        "metadata": {"name": "coding-regcred", "namespace": "default"},
-        "type": "kubernetes.io/dockerconfigjson",
-        "data": {".dockerconfigjson": base64.b64encode(b'{"auths":{}}').decode()},
-    }, namespace="default", manager="kubectl-create")
+    kubeapi.put_object(
+        "secrets",
+        {
+            "metadata": {"name": "coding-regcred", "namespace": "default"},
+            "type": "kubernetes.io/dockerconfigjson",
+            "data": {".dockerconfigjson": base64.b64encode(b'{"auths":{}}').decode()},
+        },
+        namespace="default",
+        manager="kubectl-create",
+    )
     kubeapi.clear_requests()
 
     run = run_sync(cluster, policy)
@@ -179,11 +216,16 @@ def test_an_unmanaged_secret_is_left_alone_and_reported(kubeapi, cluster, policy
 
 
 def test_an_unmanaged_secret_is_adopted_when_the_policy_says_so(kubeapi, cluster, policy):
-    kubeapi.put_object("secrets", {
-        "metadata": {"name": "coding-regcred", "namespace": "default"},
-        "type": "kubernetes.io/dockerconfigjson",
-        "data": {".dockerconfigjson": base64.b64encode(b'{"auths":{}}').decode()},
-    }, namespace="default", manager="kubectl-create")
+    kubeapi.put_object(
+        "secrets",
+        {
+            "metadata": {"name": "coding-regcred", "namespace": "default"},
+            "type": "kubernetes.io/dockerconfigjson",
+            "data": {".dockerconfigjson": base64.b64encode(b'{"auths":{}}').decode()},
+        },
+        namespace="default",
+        manager="kubectl-create",
+    )
     PullSecretPolicy.objects.filter(pk=policy.pk).update(adopt_unmanaged=True)
 
     run = run_sync(cluster, policy)
@@ -194,14 +236,18 @@ def test_an_unmanaged_secret_is_adopted_when_the_policy_says_so(kubeapi, cluster
     assert CHECKSUM_ANNOTATION in adopted["metadata"]["annotations"]
 
 
-def test_a_vendor_key_for_the_same_registry_counts_as_covered(kubeapi, cluster, credential,
-                                                              policy):
+def test_a_vendor_key_for_the_same_registry_counts_as_covered(kubeapi, cluster, credential, policy):
     vendor = {"auths": {"https://team-docker.pkg.coding.net/": {"auth": "eDp5"}}}
-    kubeapi.put_object("secrets", {
-        "metadata": {"name": "qcloudregistrykey", "namespace": "default"},
-        "type": "kubernetes.io/dockerconfigjson",
-        "data": {".dockerconfigjson": base64.b64encode(json.dumps(vendor).encode()).decode()},
-    }, namespace="default", manager="tke")
+    kubeapi.put_object(
+        "secrets",
+        {
+            "metadata": {"name": "qcloudregistrykey", "namespace": "default"},
+            "type": "kubernetes.io/dockerconfigjson",
+            "data": {".dockerconfigjson": base64.b64encode(json.dumps(vendor).encode()).decode()},
+        },
+        namespace="default",
+        manager="tke",
+    )
 
     services.cluster_scan(cluster_id=cluster.pk)
 
@@ -224,8 +270,11 @@ def test_the_service_account_is_patched_without_losing_its_entries(kubeapi, clus
 
 def test_every_service_account_is_patched_when_asked(kubeapi, cluster, policy):
     for name in ("builder", "deployer"):
-        kubeapi.put_object("serviceaccounts", {"metadata": {"name": name, "namespace": "default"}},
-                           namespace="default")
+        kubeapi.put_object(
+            "serviceaccounts",
+            {"metadata": {"name": name, "namespace": "default"}},
+            namespace="default",
+        )
     PullSecretPolicy.objects.filter(pk=policy.pk).update(service_accounts="all")
 
     run_sync(cluster, policy)
@@ -237,8 +286,15 @@ def test_every_service_account_is_patched_when_asked(kubeapi, cluster, policy):
 
 def test_a_service_account_changed_meanwhile_is_reread_and_patched(kubeapi, cluster, policy):
     PullSecretPolicy.objects.filter(pk=policy.pk).update(service_accounts="default")
-    kubeapi.faults.add(Fault(method="PATCH", path="/serviceaccounts/default", status=409,
-                             message="the object has been modified", times=1))
+    kubeapi.faults.add(
+        Fault(
+            method="PATCH",
+            path="/serviceaccounts/default",
+            status=409,
+            message="the object has been modified",
+            times=1,
+        )
+    )
 
     run = run_sync(cluster, policy)
 
@@ -247,12 +303,16 @@ def test_a_service_account_changed_meanwhile_is_reread_and_patched(kubeapi, clus
     assert refs == [{"name": "coding-regcred"}]
 
 
-@pytest.mark.parametrize("fault", [
-    Fault(method="POST", path="/namespaces/team-03/secrets", status=429, retry_after=1),
-    Fault(method="POST", path="/namespaces/team-03/secrets", status=500),
-    Fault(method="POST", path="/namespaces/team-03/secrets", status=503),
-    Fault(method="POST", path="/namespaces/team-03/secrets", action="drop"),
-], ids=["429-retry-after", "500", "503", "dropped-connection"])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault(method="POST", path="/namespaces/team-03/secrets", status=429, retry_after=1),
+        Fault(method="POST", path="/namespaces/team-03/secrets", status=500),
+        Fault(method="POST", path="/namespaces/team-03/secrets", status=503),
+        Fault(method="POST", path="/namespaces/team-03/secrets", action="drop"),
+    ],
+    ids=["429-retry-after", "500", "503", "dropped-connection"],
+)
 def test_transient_faults_are_retried(kubeapi, cluster, policy, forty, fault):
     kubeapi.faults.add(fault)
 
@@ -265,8 +325,9 @@ def test_transient_faults_are_retried(kubeapi, cluster, policy, forty, fault):
 
 
 def test_retry_after_is_honoured(kubeapi, cluster, policy):
-    kubeapi.faults.add(Fault(method="POST", path="/namespaces/default/secrets", status=429,
-                             retry_after=1))
+    kubeapi.faults.add(
+        Fault(method="POST", path="/namespaces/default/secrets", status=429, retry_after=1)
+    )
 
     run_sync(cluster, policy)
 
@@ -275,10 +336,19 @@ def test_retry_after_is_honoured(kubeapi, cluster, policy):
 
 
 def test_a_forbidden_namespace_fails_with_the_permission_named(kubeapi, cluster, policy, forty):
-    message = ('secrets is forbidden: User "bob" cannot create resource "secrets" in API group '
-               '"" in the namespace "team-03"')
-    kubeapi.faults.add(Fault(method="POST", path="/namespaces/team-03/secrets", status=403,
-                             message=message, times=None))
+    message = (
+        'secrets is forbidden: User "bob" cannot create resource "secrets" in API group '
+        '"" in the namespace "team-03"'
+    )
+    kubeapi.faults.add(
+        Fault(
+            method="POST",
+            path="/namespaces/team-03/secrets",
+            status=403,
+            message=message,
+            times=None,
+        )
+    )
 
     run = run_sync(cluster, policy)
 
@@ -289,8 +359,9 @@ def test_a_forbidden_namespace_fails_with_the_permission_named(kubeapi, cluster,
 
 
 def test_a_namespace_deleted_mid_run_is_skipped(kubeapi, cluster, policy, forty):
-    kubeapi.faults.add(Fault(method="POST", path="/namespaces/team-09/secrets",
-                             action="latency", delay_ms=400))
+    kubeapi.faults.add(
+        Fault(method="POST", path="/namespaces/team-09/secrets", action="latency", delay_ms=400)
+    )
     threading.Timer(0.1, kubeapi.delete_namespace, ["team-09"]).start()
 
     run = run_sync(cluster, policy)
@@ -307,8 +378,12 @@ def test_a_concurrent_create_converges_instead_of_failing(kubeapi, cluster, poli
     with cluster_client(cluster) as client:
         snapshot = take_snapshot(client)
         want = desired_for(policy)
-        kubeapi.put_object("secrets", sync.secret_manifest(want, "default"), namespace="default",
-                           manager=MANAGED_BY)
+        kubeapi.put_object(
+            "secrets",
+            sync.secret_manifest(want, "default"),
+            namespace="default",
+            manager=MANAGED_BY,
+        )
         result = sync.apply_target(client, snapshot, want, "default")
 
     assert result.outcome == "unchanged"
@@ -336,8 +411,14 @@ def test_running_a_cluster_twice_counts_it_once(kubeapi, cluster, policy, forty)
 
 def test_a_redelivered_task_starts_its_cluster_over(kubeapi, cluster, policy, forty):
     run = services.sync_run_start(actor=None, clusters=[cluster], policy=policy)
-    SyncResult.objects.create(run=run, cluster=cluster, namespace="team-00",
-                              secret_name="coding-regcred", outcome="failed", reason="half done")
+    SyncResult.objects.create(
+        run=run,
+        cluster=cluster,
+        namespace="team-00",
+        secret_name="coding-regcred",
+        outcome="failed",
+        reason="half done",
+    )
     SyncRun.objects.filter(pk=run.pk).update(state="running", failed_count=1)
 
     sync.sync_cluster(run_id=run.pk, cluster_id=cluster.pk)
@@ -347,8 +428,9 @@ def test_a_redelivered_task_starts_its_cluster_over(kubeapi, cluster, policy, fo
 
 
 def test_retry_failed_syncs_only_the_failed_namespaces(kubeapi, cluster, policy, forty):
-    kubeapi.faults.add(Fault(method="POST", path="/namespaces/team-03/secrets", status=403,
-                             times=1))
+    kubeapi.faults.add(
+        Fault(method="POST", path="/namespaces/team-03/secrets", status=403, times=1)
+    )
     first = run_sync(cluster, policy)
     assert first.failed_count == 1
 
@@ -365,7 +447,8 @@ def test_a_run_whose_worker_stopped_reporting_is_marked_failed(cluster, policy):
 
     run = services.sync_run_start(actor=None, clusters=[cluster], policy=policy)
     SyncRun.objects.filter(pk=run.pk).update(
-        state="running", heartbeat_at=timezone.now() - timezone.timedelta(minutes=30))
+        state="running", heartbeat_at=timezone.now() - timezone.timedelta(minutes=30)
+    )
     fresh = services.sync_run_start(actor=None, clusters=[cluster], policy=policy)
     SyncRun.objects.filter(pk=fresh.pk).update(state="running", heartbeat_at=timezone.now())
 

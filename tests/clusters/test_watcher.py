@@ -55,8 +55,9 @@ def wait_for_secret(kubeapi, namespace, timeout=15.0):
     return False
 
 
-def test_a_new_namespace_gets_its_secret_within_seconds(kubeapi, cluster, policy, kubectl_api,
-                                                        eager, running):
+def test_a_new_namespace_gets_its_secret_within_seconds(
+    kubeapi, cluster, policy, kubectl_api, eager, running
+):
     services.cluster_scan(cluster_id=cluster.pk)
     running("namespaces")
 
@@ -82,10 +83,10 @@ def test_existing_namespaces_do_not_trigger_syncs(kubeapi, cluster, policy, eage
     assert not SyncRun.objects.exists()
 
 
-def test_a_namespace_outside_the_policy_is_ignored(kubeapi, cluster, policy, kubectl_api, eager,
-                                                   running):
-    PullSecretPolicy.objects.filter(pk=policy.pk).update(selection="patterns",
-                                                         patterns=["team-*"])
+def test_a_namespace_outside_the_policy_is_ignored(
+    kubeapi, cluster, policy, kubectl_api, eager, running
+):
+    PullSecretPolicy.objects.filter(pk=policy.pk).update(selection="patterns", patterns=["team-*"])
     running("namespaces")
     kubectl_api.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name="other")))
     kubectl_api.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name="team-b")))
@@ -97,13 +98,15 @@ def test_a_new_service_account_is_patched(kubeapi, cluster, policy, kubectl_api,
     PullSecretPolicy.objects.filter(pk=policy.pk).update(service_accounts="all")
     running("serviceaccounts")
     kubectl_api.create_namespaced_service_account(
-        "default", k8s.V1ServiceAccount(metadata=k8s.V1ObjectMeta(name="builder")))
+        "default", k8s.V1ServiceAccount(metadata=k8s.V1ObjectMeta(name="builder"))
+    )
 
     deadline = time.monotonic() + 15
     refs = None
     while time.monotonic() < deadline:
         refs = (kubeapi.get_object("serviceaccounts", "default", "builder") or {}).get(
-            "imagePullSecrets")
+            "imagePullSecrets"
+        )
         if refs:
             break
         time.sleep(0.05)
@@ -111,7 +114,8 @@ def test_a_new_service_account_is_patched(kubeapi, cluster, policy, kubectl_api,
 
 
 def test_an_expired_resource_version_relists_and_keeps_watching(
-        kubeapi, cluster, policy, kubectl_api, eager, running, django_capture_on_commit_callbacks):
+    kubeapi, cluster, policy, kubectl_api, eager, running, django_capture_on_commit_callbacks
+):
     watch = running("namespaces")
     watch.stop.set()  # let this loop end; restart from a resourceVersion that is too old
     kubeapi.compact()
@@ -138,7 +142,9 @@ def test_the_watcher_follows_reachable_clusters_only(kubeapi, cluster, account):
     watcher = Watcher(refresh_seconds=60, watch_seconds=2)
     try:
         watcher.refresh()
-        assert sorted(watcher.watches) == [(cluster.pk, "namespaces"),
-                                           (cluster.pk, "serviceaccounts")]
+        assert sorted(watcher.watches) == [
+            (cluster.pk, "namespaces"),
+            (cluster.pk, "serviceaccounts"),
+        ]
     finally:
         watcher.stop()

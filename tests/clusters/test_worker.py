@@ -36,15 +36,35 @@ def worker(tmp_path):
     started = []
 
     def start(**env_extra):
-        env = {**os.environ, "DATABASE_URL": database_url(),
-               "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-               "REGCRED_VAR_DIR": str(settings.VAR_DIR), **env_extra}
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            "REGCRED_VAR_DIR": str(settings.VAR_DIR),
+            **env_extra,
+        }
         log = (tmp_path / f"worker-{len(started)}.log").open("w")
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "dashboard", "worker", "--pool=solo",
-             "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
-             "-n", f"test-{os.getpid()}-{len(started)}@%h"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "dashboard",
+                "worker",
+                "--pool=solo",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"test-{os.getpid()}-{len(started)}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         started.append(process)
         return process
@@ -86,12 +106,14 @@ def test_a_real_worker_runs_a_sync_to_the_end(kubeapi, cluster, policy, operator
     assert kubeapi.get_object("secrets", "team-7", "coding-regcred") is not None
 
 
-def test_a_worker_killed_mid_run_leaves_a_run_marked_failed(kubeapi, cluster, policy, operator,
-                                                            worker):
+def test_a_worker_killed_mid_run_leaves_a_run_marked_failed(
+    kubeapi, cluster, policy, operator, worker
+):
     for i in range(30):
         kubeapi.create_namespace(f"team-{i:02d}")
-    kubeapi.faults.add(Fault(method="POST", path="/secrets", action="latency", delay_ms=300,
-                             times=None))
+    kubeapi.faults.add(
+        Fault(method="POST", path="/secrets", action="latency", delay_ms=300, times=None)
+    )
     process = worker(REGCRED_SYNC_CONCURRENCY="1")
 
     run = services.sync_run_start(actor=operator, clusters=[cluster], policy=policy)
@@ -105,6 +127,9 @@ def test_a_worker_killed_mid_run_leaves_a_run_marked_failed(kubeapi, cluster, po
     assert sync.reap_stale_runs(older_than=1) == 1
     run.refresh_from_db()
     assert run.state == "failed" and "stopped responding" in run.error
-    created = [ns for ns in (f"team-{i:02d}" for i in range(30))
-               if kubeapi.get_object("secrets", ns, "coding-regcred")]
+    created = [
+        ns
+        for ns in (f"team-{i:02d}" for i in range(30))
+        if kubeapi.get_object("secrets", ns, "coding-regcred")
+    ]
     assert 3 <= len(created) < 30
