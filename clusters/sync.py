@@ -271,43 +271,43 @@ def _flush(run_id: int, cluster: Cluster, buffer: list[TargetResult]) -> None:
 
 
 def _record_statuses(cluster: Cluster, results: list[TargetResult]) -> None:
-    """What we just wrote is in sync now; no need to list everything again."""
+    """What we just wrote is in sync now, and what failed says why; no need to list again."""
     # Unchanged namespaces were in sync when the scan recorded them: nothing to write.
-    good = {
+    touched = {
         (r.namespace, r.policy_id): r
         for r in results
-        if r.outcome in (Outcome.CREATED, Outcome.UPDATED)
+        if r.outcome in (Outcome.CREATED, Outcome.UPDATED, Outcome.FAILED) and r.namespace
     }
-    if not good:
+    if not touched:
         return
     rows = SecretStatus.objects.filter(
-        cluster=cluster, policy_id__in={key[1] for key in good}
+        cluster=cluster, policy_id__in={key[1] for key in touched}
     ).select_related("namespace")
     now, changed = timezone.now(), []
     for row in rows:
-        result = good.get((row.namespace.name, row.policy_id))
+        result = touched.get((row.namespace.name, row.policy_id))
         if result is None:
             continue
-        row.status = SecretStatus.Status.IN_SYNC
-        row.observed_checksum = result.checksum
-        row.service_accounts_ok = result.sa_ok
-        row.service_accounts_missing = [] if result.sa_ok else row.service_accounts_missing
-        row.last_manager, row.last_changed_at = "", None
+        if result.outcome == Outcome.FAILED:
+            row.status, row.message = SecretStatus.Status.ERROR, result.reason[:2000]
+        else:
+            row.status, row.message = SecretStatus.Status.IN_SYNC, ""
+            row.observed_checksum = result.checksum
+            row.service_accounts_ok, row.service_accounts_missing = True, []
+            row.last_manager, row.last_changed_at = "", None
         row.checked_at = now
         changed.append(row)
-    SecretStatus.objects.bulk_update(
-        changed,
-        [
-            "status",
-            "observed_checksum",
-            "service_accounts_ok",
-            "service_accounts_missing",
-            "last_manager",
-            "last_changed_at",
-            "checked_at",
-        ],
-        batch_size=500,
-    )
+    fields = [
+        "status",
+        "message",
+        "observed_checksum",
+        "service_accounts_ok",
+        "service_accounts_missing",
+        "last_manager",
+        "last_changed_at",
+        "checked_at",
+    ]
+    SecretStatus.objects.bulk_update(changed, fields, batch_size=500)
 
 
 def sync_cluster(*, run_id: int, cluster_id: int) -> None:

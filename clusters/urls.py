@@ -18,6 +18,7 @@ urlpatterns = [
     path("policies/<int:policy_id>/edit/", views.policy_edit, name="policy-edit"),
     path("policies/<int:policy_id>/sync/", views.policy_sync, name="policy-sync"),
     path("policies/<int:policy_id>/delete/", views.policy_delete, name="policy-delete"),
+    path("policies/<int:policy_id>/snippets/", views.policy_snippets, name="policy-snippets"),
     path("runs/", views.run_list, name="run-list"),
     path("runs/<int:run_id>/", views.run_detail, name="run-detail"),
     path("runs/<int:run_id>/retry/", views.run_retry, name="run-retry"),

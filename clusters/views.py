@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -11,7 +13,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from accounts.services import cluster_check_queue
-from clusters import selectors, services
+from clusters import selectors, services, snippets
 from clusters.forms import ClusterRenameForm, NamespaceFilterForm, PolicyForm
 from clusters.models import Cluster, PullSecretPolicy, SecretStatus, SyncRun
 from clusters.permissions import cluster_role_yaml
@@ -299,3 +301,23 @@ def run_retry(request: HttpRequest, run_id: int) -> HttpResponse:
         return redirect("clusters:run-detail", run.pk)
     retry = services.sync_run_retry_failed(actor=request.user, run=run)
     return redirect("clusters:run-detail", retry.pk)
+
+
+@login_required
+def policy_snippets(request: HttpRequest, policy_id: int) -> HttpResponse:
+    """Copy-ready YAML and commands for one namespace of a policy; never a password."""
+    policy = _get_policy(policy_id)
+    namespace = request.GET.get("namespace", "").strip() or "default"
+    if not re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", namespace):
+        messages.error(request, _("“%(ns)s” is not a namespace name.") % {"ns": namespace})
+        namespace = "default"
+    clusters = services.policy_clusters(policy)
+    tke = any(c.tke_cluster_id or c.account.kind == "tke" for c in clusters)
+    items = snippets.snippets_for(
+        secret_name=policy.secret_name, namespace=namespace, credential=policy.credential, tke=tke
+    )
+    return render(
+        request,
+        "clusters/snippets.html",
+        {"policy": policy, "namespace": namespace, "snippets": items},
+    )

@@ -462,3 +462,75 @@ def test_a_run_whose_worker_stopped_reporting_is_marked_failed(cluster, policy):
 def test_a_run_with_no_clusters_finishes_at_once(policy):
     run = services.sync_run_start(actor=None, clusters=[], policy=policy)
     assert run.state == "succeeded" and run.finished_at is not None
+
+
+def test_a_failed_namespace_shows_as_error_with_the_reason(kubeapi, cluster, policy):
+    kubeapi.faults.add(
+        Fault(
+            method="POST",
+            path="/namespaces/default/secrets",
+            status=403,
+            message="secrets is forbidden: no create",
+            times=None,
+        )
+    )
+    run_sync(cluster, policy)
+    status = SecretStatus.objects.get(namespace__name="default")
+    assert (status.status, status.message) == (
+        "error",
+        "Permission denied: secrets is forbidden: no create",
+    )
+
+
+def test_the_periodic_scan_covers_a_new_namespace(
+    kubeapi, cluster, policy, settings, django_capture_on_commit_callbacks
+):
+    from dashboard.celery import app
+
+    services.cluster_scan(cluster_id=cluster.pk)
+    kubeapi.create_namespace("team-late")
+    app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            outcome = services.cluster_scan(cluster_id=cluster.pk)
+    finally:
+        app.conf.task_always_eager = False
+
+    assert outcome.new_namespaces == ["team-late"]
+    run = SyncRun.objects.get(trigger="scan")
+    assert (run.only_namespaces, run.state, run.created_count) == (["team-late"], "succeeded", 1)
+    assert secret(kubeapi, "team-late") is not None
+
+
+def test_a_policy_without_cover_new_namespaces_waits_for_the_next_sync(
+    kubeapi, cluster, policy, django_capture_on_commit_callbacks
+):
+    PullSecretPolicy.objects.filter(pk=policy.pk).update(cover_new_namespaces=False)
+    services.cluster_scan(cluster_id=cluster.pk)
+    kubeapi.create_namespace("team-late")
+    with django_capture_on_commit_callbacks() as callbacks:
+        services.cluster_scan(cluster_id=cluster.pk)
+    assert callbacks == [] and not SyncRun.objects.exists()
+    assert SecretStatus.objects.get(namespace__name="team-late").status == "missing"
+
+
+def test_a_namespace_that_disappears_is_marked_gone_not_forgotten(kubeapi, cluster, policy):
+    from clusters.models import Namespace
+
+    kubeapi.create_namespace("short-lived")
+    services.cluster_scan(cluster_id=cluster.pk)
+    kubeapi.delete_namespace("short-lived")
+    outcome = services.cluster_scan(cluster_id=cluster.pk)
+
+    assert outcome.gone_namespaces == ["short-lived"]
+    assert Namespace.objects.get(name="short-lived").gone is True
+    assert not SecretStatus.objects.filter(namespace__name="short-lived").exists()
+
+
+def test_the_beat_task_queues_a_scan_per_known_cluster(cluster, settings):
+    from clusters.tasks import scan_all_clusters
+
+    assert scan_all_clusters.apply().get() == 1
+    assert settings.CELERY_BEAT_SCHEDULE["scan-every-cluster"]["schedule"] == float(
+        settings.REGCRED_SCAN_INTERVAL
+    )
