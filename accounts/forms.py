@@ -12,6 +12,7 @@ from accounts.kubeconfig import (
     ValidatedKubeconfig,
     parse_ca_certificate,
     service_account_context,
+    validate_api_server_url,
     validate_kubeconfig,
 )
 
@@ -40,7 +41,7 @@ class AccountNameMixin(forms.Form):
 
 class KubeconfigAccountForm(AccountNameMixin):
     kubeconfig = forms.CharField(
-        label=_("Kubeconfig"),
+        label=_("Paste it"),
         required=False,
         strip=False,
         widget=WriteOnlyTextarea(attrs={"rows": 12, **SECRET_WIDGET_ATTRS}),
@@ -55,9 +56,17 @@ class KubeconfigAccountForm(AccountNameMixin):
 
     validated: ValidatedKubeconfig | None = None
 
+    def __init__(self, *args, upload_dropped: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Uploads are kept in memory only; Django silently drops one over its memory limit.
+        self.upload_dropped = upload_dropped
+
     def clean(self):
         cleaned = super().clean()
         text, upload = cleaned.get("kubeconfig") or "", cleaned.get("upload")
+        if self.upload_dropped and not upload:
+            self.add_error("upload", _("The kubeconfig is larger than 256 KiB."))
+            return cleaned
         if upload and text.strip():
             raise forms.ValidationError(_("Paste the kubeconfig or upload it, not both."))
         if upload:
@@ -89,6 +98,7 @@ class ServiceAccountForm(AccountNameMixin):
         label=_("Service-account token"),
         strip=True,
         widget=forms.PasswordInput(attrs=SECRET_WIDGET_ATTRS, render_value=False),
+        help_text=_("As printed by the first command above. Never shown again."),
     )
     ca = forms.CharField(
         label=_("CA certificate"),
@@ -100,19 +110,33 @@ class ServiceAccountForm(AccountNameMixin):
 
     context = None
 
+    # Each rule is checked at its own field, so the message sits next to what to fix.
+    def clean_server(self) -> str:
+        try:
+            return validate_api_server_url(self.cleaned_data["server"])
+        except KubeconfigError as exc:
+            raise forms.ValidationError(exc.message) from exc
+
+    def clean_ca(self) -> str:
+        try:
+            return parse_ca_certificate(self.cleaned_data["ca"])
+        except KubeconfigError as exc:
+            raise forms.ValidationError(exc.message) from exc
+
     def clean(self):
         cleaned = super().clean()
         if self.errors:
             return cleaned
         try:
             self.context = service_account_context(
-                server=cleaned["server"].strip(),
+                server=cleaned["server"],
                 token=cleaned["token"],
                 ca=cleaned["ca"],
                 name=cleaned.get("name") or "service-account",
             )
         except KubeconfigError as exc:
-            raise forms.ValidationError(exc.message) from exc
+            # Server and CA passed above: what is left to refuse is the token.
+            self.add_error("token", exc.message)
         return cleaned
 
 
@@ -218,7 +242,7 @@ class RegistryCredentialForm(forms.Form):
     username = forms.CharField(label=_("Username"), max_length=255)
     password = forms.CharField(
         label=_("Password or access token"),
-        required=False,
+        error_messages={"required": _("Enter the password or access token.")},
         strip=False,
         widget=forms.PasswordInput(attrs=SECRET_WIDGET_ATTRS, render_value=False),
     )
@@ -245,6 +269,7 @@ class RegistryCredentialForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.editing = editing
         if editing:
+            self.fields["password"].required = False
             self.fields["password"].help_text = _("Leave empty to keep the stored password.")
 
     def clean_server(self) -> str:
@@ -256,12 +281,6 @@ class RegistryCredentialForm(forms.Form):
         if not server or " " in server:
             raise forms.ValidationError(_("Enter a registry host name, e.g. registry.example.com."))
         return server
-
-    def clean_password(self) -> str:
-        password = self.cleaned_data.get("password") or ""
-        if not password and not self.editing:
-            raise forms.ValidationError(_("Enter the password or access token."))
-        return password
 
     def clean_ca_pem(self) -> str:
         text = self.cleaned_data.get("ca_pem") or ""

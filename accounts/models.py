@@ -73,6 +73,8 @@ class RegistryCredential(models.Model):
     username = models.CharField(_("username"), max_length=255)
     password = EncryptedTextField(_("password or token"))
     email = models.EmailField(_("email"), blank=True)
+    # Not secret: only needed for a registry whose certificate a private CA signed.
+    ca_pem = models.TextField(_("CA certificate"), blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

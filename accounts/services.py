@@ -145,7 +145,8 @@ def tke_account_create(
     """Discover the account's clusters, fetch each kubeconfig, store what worked.
 
     A key TKE rejects raises ``TkeError`` before anything is stored. A cluster whose
-    kubeconfig cannot be fetched (endpoint not enabled) is reported, not fatal.
+    kubeconfig cannot be fetched (endpoint not enabled) is reported, not fatal, unless no
+    cluster at all could be imported: then nothing is stored (``ApplicationError``).
     """
     _unique_account_name(name)
     found = cloud.tke_describe_clusters(
@@ -177,6 +178,17 @@ def tke_account_create(
             failures.append(TkeImportFailure(tke.cluster_id, getattr(exc, "message", str(exc))))
             continue
         contexts.append((tke, validated.contexts[0]))
+    if not contexts:
+        # An account without clusters is of no use and its name would block a second try
+        # with the other endpoint: refuse, saying why for each cluster.
+        if not failures:
+            raise ApplicationError(
+                _("TKE lists no cluster for these keys in region %(region)s.") % {"region": region}
+            )
+        raise ApplicationError(
+            _("No cluster could be imported. %(reasons)s")
+            % {"reasons": " ".join(f"{f.cluster_id}: {f.message}" for f in failures)}
+        )
 
     with transaction.atomic():
         account = CloudAccount.objects.create(
@@ -208,25 +220,32 @@ def tke_account_create(
     return account, failures
 
 
+def tke_default_credential(user) -> RegistryCredential | None:
+    """The credential a TKE onboarding by ``user`` puts into the clusters, if any."""
+    return (
+        RegistryCredential.objects.filter(owner=user, is_default=True).first()
+        or RegistryCredential.objects.filter(owner=user).order_by("created", "pk").first()
+    )
+
+
+def tke_secret_name(user) -> str:
+    return f"{settings.REGCRED_TKE_SECRET_PREFIX}{user.pk}"
+
+
 def _tke_default_policy(*, actor, account: CloudAccount) -> None:
     """As in the seed: the adder's default credential goes in as coding-registry-cred-<id>."""
     from clusters.services import policy_create
 
     user = _user(actor)
-    if user is None:
-        return
-    credential = (
-        RegistryCredential.objects.filter(owner=user, is_default=True).first()
-        or RegistryCredential.objects.filter(owner=user).order_by("created").first()
-    )
+    credential = tke_default_credential(user) if user else None
     if credential is None:
         return
     policy_create(
         actor=actor,
-        name=f"{account.name}-{settings.REGCRED_TKE_SECRET_PREFIX}{user.pk}"[:100],
+        name=f"{account.name}-{tke_secret_name(user)}"[:100],
         credential=credential,
         account=account,
-        secret_name=f"{settings.REGCRED_TKE_SECRET_PREFIX}{user.pk}",
+        secret_name=tke_secret_name(user),
     )
 
 

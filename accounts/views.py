@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -45,6 +46,9 @@ def account_list(request: HttpRequest) -> HttpResponse:
     accounts = CloudAccount.objects.select_related("owner").annotate(
         cluster_count=Count("clusters"),
         reachable_count=Count("clusters", filter=Q(clusters__check_status="ok")),
+        checking_count=Count(
+            "clusters", filter=Q(clusters__check_status__in=["checking", "pending"])
+        ),
     )
     if query:
         accounts = accounts.filter(name__icontains=query)
@@ -63,7 +67,14 @@ def account_new(request: HttpRequest) -> HttpResponse:
 @_secret_fields
 @role_required(OPERATOR)
 def account_new_kubeconfig(request: HttpRequest) -> HttpResponse:
-    form = KubeconfigAccountForm(request.POST or None, request.FILES or None)
+    dropped = (
+        request.method == "POST"
+        and "upload" not in request.FILES
+        and int(request.META.get("CONTENT_LENGTH") or 0) > settings.FILE_UPLOAD_MAX_MEMORY_SIZE
+    )
+    form = KubeconfigAccountForm(
+        request.POST or None, request.FILES or None, upload_dropped=dropped
+    )
     if request.method == "POST" and form.is_valid():
         try:
             account = services.kubeconfig_account_create(
@@ -131,16 +142,14 @@ def account_new_tke(request: HttpRequest) -> HttpResponse:
         else:
             for failure in failures:
                 messages.error(request, f"{failure.cluster_id}: {failure.message}")
-            if account.clusters.exists():
-                messages.success(request, _("TKE account added; checking its clusters now."))
-            else:
-                messages.warning(
-                    request, _("The account was saved, but no cluster could be imported yet.")
-                )
+            messages.success(request, _("TKE account added; checking its clusters now."))
             return redirect("accounts:detail", account.pk)
-    return render(
-        request, "accounts/new_tke.html", {"form": form}, status=400 if form.errors else 200
-    )
+    context = {
+        "form": form,
+        "secret_name": services.tke_secret_name(request.user),
+        "default_credential": services.tke_default_credential(request.user),
+    }
+    return render(request, "accounts/new_tke.html", context, status=400 if form.errors else 200)
 
 
 @login_required

@@ -263,3 +263,41 @@ class SyncResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.namespace}/{self.secret_name}: {self.outcome}"
+
+
+class Workload(models.Model):
+    """A workload the last scan found at risk of ImagePullBackOff. Healthy ones are not kept."""
+
+    class Kind(models.TextChoices):
+        DEPLOYMENT = "Deployment", "Deployment"
+        STATEFULSET = "StatefulSet", "StatefulSet"
+        DAEMONSET = "DaemonSet", "DaemonSet"
+        CRONJOB = "CronJob", "CronJob"
+        POD = "Pod", "Pod"
+
+    class Risk(models.TextChoices):
+        NO_PULL_SECRET = "no_pull_secret", _("No pull secret for a private registry")
+        MISSING_SECRET = "missing_secret", _("Names a pull secret that does not exist")
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="workloads")
+    namespace = models.ForeignKey(Namespace, on_delete=models.CASCADE, related_name="workloads")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    name = models.CharField(max_length=253)
+    service_account = models.CharField(max_length=253, blank=True)
+    images = models.JSONField(default=list, blank=True)
+    pull_secrets = models.JSONField(default=list, blank=True)
+    risk = models.CharField(max_length=20, choices=Risk.choices, db_index=True)
+    registry = models.CharField(max_length=255, blank=True)
+    detail = models.TextField(blank=True)
+    checked_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["cluster__name", "namespace__name", "kind", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["namespace", "kind", "name"], name="uniq_workload_per_namespace"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.name}"

@@ -1,8 +1,9 @@
 """Scanning a cluster: a constant number of paginated LIST calls, statuses computed in bulk.
 
-Four lists, whatever the number of namespaces: namespaces, dockerconfigjson Secrets in all
-namespaces, legacy dockercfg Secrets in all namespaces, and service accounts. Nothing is read
-per namespace. Observed Secret content is reduced to a checksum at once and never stored.
+Nine lists, whatever the number of namespaces: namespaces, dockerconfigjson Secrets and
+legacy dockercfg Secrets in all namespaces, service accounts, and the five workload kinds
+(for the workload-risk report). Nothing is read per namespace. Observed Secret content is
+reduced to a checksum and registry host names at once and never stored.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from accounts.dockerconfig import canonical_registry_host, content_checksum, doc
 from accounts.dockerconfig import registry_hosts as dockerconfig_hosts
 from clusters.connection import cluster_client
 from clusters.kube import KubeClient, KubeError
-from clusters.models import Cluster, Namespace, PullSecretPolicy, SecretStatus
+from clusters.models import Cluster, Namespace, PullSecretPolicy, SecretStatus, Workload
 from clusters.selection import NamespaceSelection
+from clusters.workloads import WORKLOAD_LISTS, assess_all
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +70,10 @@ class Snapshot:
     service_accounts: dict[str, list[ObservedServiceAccount]]
     namespaces_resource_version: str
     vendor_hosts: dict[str, set[str]] = field(default_factory=dict)
+    # Every pull-type Secret: namespace -> name -> registry hosts it can log in to.
+    pull_secrets: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
+    workloads: dict[str, list[dict]] = field(default_factory=dict)  # kind -> items
+    unreadable_workloads: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -155,6 +161,11 @@ def take_snapshot(client: KubeClient) -> Snapshot:
             secrets[(observed.namespace, observed.name)] = observed
         if any(fnmatchcase(observed.name, p) for p in VENDOR_SECRET_PATTERNS):
             vendor_hosts[observed.namespace] |= observed.hosts
+    pull_secrets: dict[str, dict[str, frozenset[str]]] = defaultdict(dict)
+    for item in secret_items + legacy_items:
+        observed = _observe_secret(item)
+        pull_secrets[observed.namespace][observed.name] = observed.hosts
+    workloads, unreadable = _list_workloads(client)
     service_accounts: dict[str, list[ObservedServiceAccount]] = defaultdict(list)
     for item in sa_items:
         meta = item.get("metadata") or {}
@@ -166,7 +177,30 @@ def take_snapshot(client: KubeClient) -> Snapshot:
                 resource_version=meta.get("resourceVersion", ""),
             )
         )
-    return Snapshot(namespaces, secrets, dict(service_accounts), ns_rv, dict(vendor_hosts))
+    return Snapshot(
+        namespaces,
+        secrets,
+        dict(service_accounts),
+        ns_rv,
+        dict(vendor_hosts),
+        dict(pull_secrets),
+        workloads,
+        unreadable,
+    )
+
+
+def _list_workloads(client: KubeClient) -> tuple[dict[str, list[dict]], list[str]]:
+    """The five workload lists; a kind we may not list is reported, not fatal."""
+    workloads: dict[str, list[dict]] = {}
+    unreadable: list[str] = []
+    for path, kind, _spec_path in WORKLOAD_LISTS:
+        try:
+            workloads[kind], _rv = client.list_all(path)
+        except KubeError as exc:
+            if exc.status not in (403, 404):
+                raise
+            unreadable.append(kind)
+    return workloads, unreadable
 
 
 def policies_for(cluster: Cluster) -> list[PullSecretPolicy]:
@@ -328,12 +362,55 @@ def record_snapshot(cluster: Cluster, snapshot: Snapshot, desired: list[Desired]
     stale_ids = [row.pk for key, row in existing.items() if key not in keep]
     if stale_ids:
         SecretStatus.objects.filter(pk__in=stale_ids).delete()
+    _record_workloads(cluster, snapshot, by_name, now)
     Cluster.objects.filter(pk=cluster.pk).update(
         last_scan_at=now,
         last_scan_error="",
         namespaces_resource_version=snapshot.namespaces_resource_version,
     )
     return ScanOutcome(cluster.pk, len(snapshot.namespaces), new_names, gone, dict(counts))
+
+
+def _record_workloads(cluster: Cluster, snapshot: Snapshot, by_name: dict, now) -> None:
+    """Replace the cluster's at-risk workloads with what this scan found."""
+    from accounts.models import RegistryCredential
+
+    hosts = {
+        canonical_registry_host(server)
+        for server in RegistryCredential.objects.values_list("server", flat=True)
+    }
+    references = {
+        (sa.namespace, sa.name): sa.pull_secrets
+        for accounts in snapshot.service_accounts.values()
+        for sa in accounts
+    }
+    risks = assess_all(
+        snapshot.workloads,
+        pull_secrets=snapshot.pull_secrets,
+        service_accounts=references,
+        credential_hosts=hosts,
+    )
+    Workload.objects.filter(cluster=cluster).delete()
+    Workload.objects.bulk_create(
+        [
+            Workload(
+                cluster=cluster,
+                namespace=by_name[r.namespace],
+                kind=r.kind,
+                name=r.name,
+                service_account=r.service_account,
+                images=r.images,
+                pull_secrets=r.pull_secrets,
+                risk=r.risk,
+                registry=r.registry,
+                detail=r.detail,
+                checked_at=now,
+            )
+            for r in risks
+            if r.namespace in by_name
+        ],
+        batch_size=500,
+    )
 
 
 def values_fields() -> tuple[str, ...]:

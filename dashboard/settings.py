@@ -168,12 +168,14 @@ if not REGCRED_ENCRYPTION_KEYS:
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "celery-broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        # Without this kombu puts its broadcast folder in the current directory.
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 else:
@@ -219,5 +221,7 @@ LOGGING = {
         # urllib3 logs full request lines at DEBUG; keep it quiet so no header is ever logged.
         "urllib3": {"level": "WARNING"},
         "kubernetes": {"level": "WARNING"},
+        # At DEBUG the TKE SDK logs whole responses, kubeconfigs with client keys included.
+        "tencentcloud_sdk_common": {"level": "WARNING"},
     },
 }
