@@ -78,9 +78,14 @@ def test_it_scans_with_a_constant_number_of_list_calls(kubeapi, cluster, policy,
 
     assert small == large
     assert large == [
-        (("list", "cronjobs"), 1), (("list", "daemonsets"), 1), (("list", "deployments"), 1),
-        (("list", "namespaces"), 1), (("list", "pods"), 1), (("list", "secrets"), 2),
-        (("list", "serviceaccounts"), 1), (("list", "statefulsets"), 1),
+        (("list", "cronjobs"), 1),
+        (("list", "daemonsets"), 1),
+        (("list", "deployments"), 1),
+        (("list", "namespaces"), 1),
+        (("list", "pods"), 1),
+        (("list", "secrets"), 2),
+        (("list", "serviceaccounts"), 1),
+        (("list", "statefulsets"), 1),
     ]
 
 
