@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import CloudAccount, RegistryCredential
-from clusters.models import DEFAULT_EXCLUSIONS, Cluster, PullSecretPolicy, SecretStatus
+from clusters.models import DEFAULT_EXCLUSIONS, Cluster, PullSecretPolicy, SecretStatus, Workload
 from clusters.selection import SelectorError, parse_label_selector
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -238,3 +238,71 @@ class NamespaceFilterForm(forms.Form):
         required=False,
         choices=[("", _("Any status")), *list(SecretStatus.Status.choices)],
     )
+
+
+COVERAGE_SORTS = {
+    "cluster": ("cluster__name", "namespace__name", "secret_name"),
+    "namespace": ("namespace__name", "cluster__name", "secret_name"),
+    "status": ("status", "cluster__name", "namespace__name"),
+    "checked": ("checked_at", "cluster__name", "namespace__name"),
+}
+
+
+class CoverageFilterForm(forms.Form):
+    cluster = forms.ModelChoiceField(
+        label=_("Cluster"), queryset=None, required=False, empty_label=_("All clusters")
+    )
+    account = forms.ModelChoiceField(
+        label=_("Account"), queryset=None, required=False, empty_label=_("All accounts")
+    )
+    credential = forms.ModelChoiceField(
+        label=_("Credential"), queryset=None, required=False, empty_label=_("All credentials")
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("Any status")), *SecretStatus.Status.choices],
+    )
+    q = forms.CharField(
+        label=_("Namespace"),
+        required=False,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Search namespaces")}),
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        choices=[
+            ("cluster", _("Cluster")),
+            ("namespace", _("Namespace")),
+            ("status", _("Status")),
+            ("checked", _("Last checked")),
+            ("-checked", _("Last checked, newest first")),
+        ],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cluster"].queryset = Cluster.objects.order_by("name")
+        self.fields["account"].queryset = CloudAccount.objects.order_by("name")
+        self.fields["credential"].queryset = RegistryCredential.objects.order_by("name")
+
+
+class WorkloadFilterForm(forms.Form):
+    cluster = forms.ModelChoiceField(
+        label=_("Cluster"), queryset=None, required=False, empty_label=_("All clusters")
+    )
+    risk = forms.ChoiceField(
+        label=_("Risk"), required=False, choices=[("", _("Any risk")), *Workload.Risk.choices]
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"), required=False, choices=[("", _("Any kind")), *Workload.Kind.choices]
+    )
+    q = forms.CharField(
+        label=_("Name or namespace"),
+        required=False,
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cluster"].queryset = Cluster.objects.order_by("name")

@@ -154,3 +154,62 @@ def cluster_policies(cluster: Cluster):
         .select_related("credential")
         .order_by("name")
     )
+
+
+def coverage_rows(filters: dict) -> QuerySet:
+    """Clusters x namespaces x policy Secrets, filtered; a fixed number of queries per page."""
+    from clusters.forms import COVERAGE_SORTS
+
+    rows = (
+        SecretStatus.objects.filter(namespace__gone=False)
+        .select_related("cluster", "cluster__account", "namespace", "policy", "policy__credential")
+        .only(
+            "secret_name",
+            "status",
+            "checked_at",
+            "message",
+            "last_manager",
+            "last_changed_at",
+            "cluster__name",
+            "cluster__account__name",
+            "namespace__name",
+            "policy__name",
+            "policy__credential__name",
+        )
+    )
+    if filters.get("cluster"):
+        rows = rows.filter(cluster=filters["cluster"])
+    if filters.get("account"):
+        rows = rows.filter(cluster__account=filters["account"])
+    if filters.get("credential"):
+        rows = rows.filter(policy__credential=filters["credential"])
+    if filters.get("q"):
+        rows = rows.filter(namespace__name__icontains=filters["q"])
+    counts_base = rows
+    if filters.get("status"):
+        rows = rows.filter(status=filters["status"])
+    sort = filters.get("sort") or "cluster"
+    fields = COVERAGE_SORTS[sort.lstrip("-")]
+    order = [f"-{fields[0]}" if sort.startswith("-") else fields[0], *fields[1:]]
+    return rows.order_by(*order), counts_base
+
+
+def counts_by_status(rows: QuerySet) -> dict[str, int]:
+    return dict(rows.order_by().values_list("status").annotate(n=Count("id")))
+
+
+def workload_rows(filters: dict) -> QuerySet:
+    from clusters.models import Workload
+
+    rows = Workload.objects.select_related("cluster", "namespace")
+    if filters.get("cluster"):
+        rows = rows.filter(cluster=filters["cluster"])
+    if filters.get("risk"):
+        rows = rows.filter(risk=filters["risk"])
+    if filters.get("kind"):
+        rows = rows.filter(kind=filters["kind"])
+    if filters.get("q"):
+        rows = rows.filter(
+            Q(name__icontains=filters["q"]) | Q(namespace__name__icontains=filters["q"])
+        )
+    return rows.order_by("cluster__name", "namespace__name", "kind", "name")

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -14,10 +14,17 @@ from django_htmx.http import HttpResponseStopPolling
 
 from accounts.services import cluster_check_queue
 from clusters import selectors, services, snippets
-from clusters.forms import ClusterRenameForm, NamespaceFilterForm, PolicyForm
+from clusters.forms import (
+    ClusterRenameForm,
+    CoverageFilterForm,
+    NamespaceFilterForm,
+    PolicyForm,
+    WorkloadFilterForm,
+)
 from clusters.models import Cluster, PullSecretPolicy, SecretStatus, SyncRun
 from clusters.permissions import cluster_role_yaml
 from dashboard.audit import audit_record
+from dashboard.csvexport import stream_csv
 from dashboard.roles import OPERATOR, role_required
 
 
@@ -320,4 +327,115 @@ def policy_snippets(request: HttpRequest, policy_id: int) -> HttpResponse:
         request,
         "clusters/snippets.html",
         {"policy": policy, "namespace": namespace, "snippets": items},
+    )
+
+
+# --- audit: coverage and workload risk --------------------------------------------------
+
+
+@login_required
+def coverage(request: HttpRequest) -> HttpResponse:
+    form = CoverageFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    rows, base = selectors.coverage_rows(filters)
+    page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    template = "clusters/coverage.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#table"
+    return render(
+        request,
+        template,
+        {
+            "form": form,
+            "page": page,
+            "counts": selectors.counts_by_status(base),
+            "statuses": SecretStatus.Status.choices,
+        },
+    )
+
+
+@login_required
+def coverage_csv(request: HttpRequest) -> StreamingHttpResponse:
+    form = CoverageFilterForm(request.GET or None)
+    rows, _base = selectors.coverage_rows(form.cleaned_data if form.is_valid() else {})
+    return stream_csv(
+        "coverage",
+        [
+            "cluster",
+            "account",
+            "namespace",
+            "secret",
+            "policy",
+            "credential",
+            "status",
+            "last_changed_by",
+            "last_changed_at",
+            "message",
+            "last_checked",
+        ],
+        (
+            (
+                r.cluster.name,
+                r.cluster.account.name,
+                r.namespace.name,
+                r.secret_name,
+                r.policy.name,
+                r.policy.credential.name,
+                r.status,
+                r.last_manager,
+                r.last_changed_at.isoformat() if r.last_changed_at else "",
+                r.message,
+                r.checked_at.isoformat(),
+            )
+            for r in rows.iterator(chunk_size=2000)
+        ),
+    )
+
+
+@login_required
+def workloads(request: HttpRequest) -> HttpResponse:
+    form = WorkloadFilterForm(request.GET or None)
+    rows = selectors.workload_rows(form.cleaned_data if form.is_valid() else {})
+    page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    template = "clusters/workloads.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#table"
+    return render(request, template, {"form": form, "page": page})
+
+
+@login_required
+def workloads_csv(request: HttpRequest) -> StreamingHttpResponse:
+    form = WorkloadFilterForm(request.GET or None)
+    rows = selectors.workload_rows(form.cleaned_data if form.is_valid() else {})
+    return stream_csv(
+        "workloads",
+        [
+            "cluster",
+            "namespace",
+            "kind",
+            "name",
+            "risk",
+            "registry",
+            "images",
+            "pull_secrets",
+            "service_account",
+            "why",
+            "last_checked",
+        ],
+        (
+            (
+                w.cluster.name,
+                w.namespace.name,
+                w.kind,
+                w.name,
+                w.risk,
+                w.registry,
+                " ".join(w.images),
+                " ".join(w.pull_secrets),
+                w.service_account,
+                w.detail,
+                w.checked_at.isoformat(),
+            )
+            for w in rows.iterator(chunk_size=2000)
+        ),
     )

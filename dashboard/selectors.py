@@ -30,7 +30,7 @@ def audit_events(filters: dict) -> QuerySet[AuditEvent]:
 
 def fleet_overview() -> dict:
     """Totals across every cluster, in a fixed handful of queries."""
-    from clusters.models import Cluster, SecretStatus, SyncRun
+    from clusters.models import Cluster, SecretStatus, SyncRun, Workload
 
     clusters = Cluster.objects.aggregate(
         total=Count("id"), reachable=Count("id", filter=Q(check_status=Cluster.Check.OK))
@@ -50,6 +50,30 @@ def fleet_overview() -> dict:
         "missing": by_status.get(SecretStatus.Status.MISSING, 0),
         "stale": by_status.get(SecretStatus.Status.STALE, 0),
         "unmanaged": by_status.get(SecretStatus.Status.UNMANAGED, 0),
+        "errors": by_status.get(SecretStatus.Status.ERROR, 0),
+        "workloads_at_risk": Workload.objects.count(),
+        "attention": _attention(),
         "recent_runs": list(SyncRun.objects.select_related("policy", "created_by")[:5]),
         "recent_events": list(AuditEvent.objects.all()[:8]),
     }
+
+
+def _attention() -> list[dict]:
+    """What to look at first: broken clusters, then failing namespaces, then failed runs."""
+    from clusters.models import Cluster, SyncRun
+
+    items = [
+        {"kind": "cluster", "object": c}
+        for c in Cluster.objects.exclude(check_status__in=["ok", "pending", "checking"])
+        .order_by("name")[:5]
+    ]
+    items += [
+        {"kind": "scan", "object": c}
+        for c in Cluster.objects.exclude(last_scan_error="").order_by("name")[:5]
+    ]
+    items += [
+        {"kind": "run", "object": r}
+        for r in SyncRun.objects.filter(state__in=["failed", "partial"])
+        .select_related("policy")[:5]
+    ]
+    return items

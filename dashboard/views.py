@@ -5,13 +5,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from dashboard import selectors, services
+from dashboard.csvexport import stream_csv
 from dashboard.forms import AuditFilterForm, RoleForm, UserCreateForm
 from dashboard.roles import ADMIN, role_required
 
@@ -30,6 +31,29 @@ def audit(request: HttpRequest) -> HttpResponse:
     if request.htmx and not request.htmx.boosted:
         template += "#events"
     return render(request, template, {"form": form, "page": page})
+
+
+@login_required
+def audit_csv(request: HttpRequest) -> StreamingHttpResponse:
+    form = AuditFilterForm(request.GET or None)
+    events = selectors.audit_events(form.cleaned_data if form.is_valid() else {})
+    return stream_csv(
+        "events",
+        ["time", "actor", "action", "target", "cluster", "namespace", "outcome", "detail"],
+        (
+            (
+                e.created.isoformat(),
+                e.actor_name,
+                e.verb,
+                e.target_name,
+                e.cluster,
+                e.namespace,
+                e.outcome,
+                e.detail,
+            )
+            for e in events.iterator(chunk_size=2000)
+        ),
+    )
 
 
 @role_required(ADMIN)
