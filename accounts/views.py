@@ -23,6 +23,7 @@ from accounts.forms import (
 )
 from accounts.models import CloudAccount, RegistryCredential
 from clusters.permissions import service_account_setup_yaml, service_account_token_commands
+from clusters.snippets import deployment
 from dashboard.roles import OPERATOR, role_required
 
 # Kept out of Django's error reports (the DEBUG page, mail to admins) if a view ever crashes.
@@ -156,11 +157,15 @@ def account_new_tke(request: HttpRequest) -> HttpResponse:
 def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
     account = _get_account(account_id)
     clusters = account.clusters.order_by("name")
-    policies = account.policies.select_related("credential")
+    policies = list(account.policies.select_related("credential"))
+    # As the seed product does: right after a TKE account is added, show how to use its Secret.
+    sample = None
+    if account.kind == CloudAccount.Kind.TKE and policies:
+        sample = deployment(secret_name=policies[0].secret_name, namespace="default")
     return render(
         request,
         "accounts/detail.html",
-        {"account": account, "clusters": clusters, "policies": policies},
+        {"account": account, "clusters": clusters, "policies": policies, "sample": sample},
     )
 
 

@@ -167,3 +167,27 @@ def test_a_bad_namespace_on_the_snippets_page_is_explained(viewer_client, policy
     url = reverse("clusters:policy-snippets", args=[policy.pk])
     html = viewer_client.get(url, {"namespace": "Bad Name!"}).content.decode()
     assert "is not a namespace name" in html and "-n default" in html
+
+
+def test_a_tke_account_shows_sample_usage_right_after_onboarding(
+    viewer_client, credential, operator
+):
+    from accounts.models import CloudAccount
+    from clusters.models import PullSecretPolicy
+
+    account = CloudAccount.objects.create(name="tke", kind="tke", tke_region="ap-guangzhou")
+    PullSecretPolicy.objects.create(
+        name="tke-default",
+        credential=credential,
+        account=account,
+        secret_name=f"coding-registry-cred-{operator.pk}",
+    )
+    html = viewer_client.get(reverse("accounts:detail", args=[account.pk])).content.decode()
+    assert "Sample usage" in html
+    assert f"- name: coding-registry-cred-{operator.pk}" in html
+    assert "image: nginx:1.14.2" in html and PASSWORD not in html
+
+
+def test_other_accounts_show_no_tke_sample(viewer_client, account, policy):
+    html = viewer_client.get(reverse("accounts:detail", args=[account.pk])).content.decode()
+    assert "Sample usage" not in html
