@@ -65,7 +65,7 @@ format: install
 # Regenerate translation catalogues after changing strings (needs GNU gettext).
 messages: install
 	$(PY) manage.py makemessages -l zh_Hans --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*'
-	$(PY) manage.py compilemessages -l zh_Hans
+	$(PY) manage.py compilemessages -l zh_Hans --ignore '.venv/*'
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
