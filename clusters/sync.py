@@ -36,6 +36,7 @@ from clusters.scan import (
     scan_cluster,
     target_service_accounts,
 )
+from dashboard.audit import audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ class TargetResult:
     service_accounts: str = ""
     checksum: str = ""
     sa_ok: bool = True
+    adopted: bool = False
 
 
 def secret_manifest(desired: Desired, namespace: str) -> dict:
@@ -196,6 +198,7 @@ def apply_target(
             if desired.adopt:
                 _patch_secret(client, desired, namespace)
                 result.outcome, result.reason = Outcome.UPDATED, _("Adopted an existing Secret.")
+                result.adopted = True
             else:
                 result.outcome = Outcome.SKIPPED
                 result.reason = _(
@@ -310,6 +313,31 @@ def _record_statuses(cluster: Cluster, results: list[TargetResult]) -> None:
     SecretStatus.objects.bulk_update(changed, fields, batch_size=500)
 
 
+def _audit(run: SyncRun, cluster: Cluster, results: list[TargetResult]) -> None:
+    """One event per cluster with its counts, and one per adopted Secret (a takeover)."""
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result.outcome] = counts.get(result.outcome, 0) + 1
+        if result.adopted:
+            audit_record(
+                actor=run.created_by or run.trigger,
+                verb="secret.adopt",
+                target_name=result.secret_name,
+                cluster=cluster.name,
+                namespace=result.namespace,
+                detail=f"sync #{run.pk}",
+            )
+    audit_record(
+        actor=run.created_by or run.trigger,
+        verb="sync.cluster",
+        target=run,
+        target_name=f"sync #{run.pk}",
+        cluster=cluster.name,
+        outcome="failure" if counts.get(Outcome.FAILED) else "success",
+        detail=", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())),
+    )
+
+
 def sync_cluster(*, run_id: int, cluster_id: int) -> None:
     """The whole of one cluster's part in a run. Safe to run twice (redelivery)."""
     if not _claim(run_id):
@@ -335,6 +363,7 @@ def sync_cluster(*, run_id: int, cluster_id: int) -> None:
             SyncRun.objects.filter(pk=run_id).update(total=F("total") + len(targets))
             results = _apply_all(run_id, cluster, client, snapshot, targets, concurrency)
         _record_statuses(cluster, results)
+        _audit(run, cluster, results)
     except KubeError as exc:
         if not exc.permanent:
             raise  # the task retries transient failures of the scan itself

@@ -540,3 +540,28 @@ def test_the_beat_task_queues_a_scan_per_known_cluster(cluster, settings):
     assert settings.CELERY_BEAT_SCHEDULE["scan-every-cluster"]["schedule"] == float(
         settings.REGCRED_SCAN_INTERVAL
     )
+
+
+def test_a_sync_is_audited_per_cluster_and_each_adoption_on_its_own(
+    kubeapi, cluster, policy, operator
+):
+    from dashboard.models import AuditEvent
+
+    kubeapi.put_object(
+        "secrets",
+        {
+            "metadata": {"name": "coding-regcred", "namespace": "default"},
+            "type": "kubernetes.io/dockerconfigjson",
+            "data": {".dockerconfigjson": base64.b64encode(b'{"auths":{}}').decode()},
+        },
+        namespace="default",
+        manager="kubectl-create",
+    )
+    PullSecretPolicy.objects.filter(pk=policy.pk).update(adopt_unmanaged=True)
+
+    run_sync(cluster, PullSecretPolicy.objects.get(pk=policy.pk), actor=operator)
+
+    adopt = AuditEvent.objects.get(verb="secret.adopt")
+    assert (adopt.actor, adopt.cluster, adopt.namespace) == (operator, "fake-cluster", "default")
+    summary = AuditEvent.objects.get(verb="sync.cluster")
+    assert summary.outcome == "success" and summary.detail == "1 updated"
