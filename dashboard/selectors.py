@@ -64,8 +64,9 @@ def _attention() -> list[dict]:
 
     items = [
         {"kind": "cluster", "object": c}
-        for c in Cluster.objects.exclude(check_status__in=["ok", "pending", "checking"])
-        .order_by("name")[:5]
+        for c in Cluster.objects.exclude(check_status__in=["ok", "pending", "checking"]).order_by(
+            "name"
+        )[:5]
     ]
     items += [
         {"kind": "scan", "object": c}
@@ -73,7 +74,8 @@ def _attention() -> list[dict]:
     ]
     items += [
         {"kind": "run", "object": r}
-        for r in SyncRun.objects.filter(state__in=["failed", "partial"])
-        .select_related("policy")[:5]
+        for r in SyncRun.objects.filter(state__in=["failed", "partial"]).select_related("policy")[
+            :5
+        ]
     ]
     return items
