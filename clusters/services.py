@@ -148,24 +148,12 @@ def cluster_scan(*, cluster_id: int) -> ScanOutcome | None:
 
 def cover_new_namespaces(*, cluster: Cluster, namespaces: list[str], trigger: str) -> list:
     """Queue a sync of ``namespaces`` for each policy that covers new namespaces."""
-    runs = []
-    for policy in policies_for(cluster):
-        if not policy.cover_new_namespaces:
-            continue
-        selection = NamespaceSelection.of(policy)
-        labels = dict(cluster.namespaces.filter(name__in=namespaces).values_list("name", "labels"))
-        wanted = [ns for ns in namespaces if selection.covers(ns, labels.get(ns) or {})]
-        if wanted:
-            runs.append(
-                sync_run_start(
-                    actor=None,
-                    clusters=[cluster],
-                    policy=policy,
-                    trigger=trigger,
-                    only_namespaces=wanted,
-                )
-            )
-    return runs
+    labels = dict(cluster.namespaces.filter(name__in=namespaces).values_list("name", "labels"))
+    return _sync_where_covered(
+        cluster=cluster,
+        namespaces={ns: labels.get(ns) or {} for ns in namespaces},
+        trigger=trigger,
+    )
 
 
 def cluster_scan_queue(*, actor, cluster: Cluster) -> None:
@@ -177,30 +165,22 @@ def cluster_scan_queue(*, actor, cluster: Cluster) -> None:
     scan_cluster_task.delay_on_commit(cluster.pk)
 
 
-def namespace_appeared(*, cluster: Cluster, name: str, labels: dict[str, str]) -> list[SyncRun]:
-    """The watcher saw a new namespace: record it and sync it right away where wanted."""
-    if not name:
-        return []
-    namespace, created = Namespace.objects.get_or_create(
-        cluster=cluster, name=name, defaults={"labels": labels, "last_seen": timezone.now()}
-    )
-    if not created:
-        Namespace.objects.filter(pk=namespace.pk).update(
-            labels=labels, gone=False, last_seen=timezone.now()
+def namespaces_appeared(
+    *, cluster: Cluster, namespaces: dict[str, dict[str, str]], trigger: str = SyncRun.Trigger.WATCH
+) -> list[SyncRun]:
+    """New namespaces (name -> labels): record them, and sync them at once where wanted.
+
+    One run per policy covers every namespace of the batch it selects, so a burst of new
+    namespaces costs one scan, not one per namespace.
+    """
+    now = timezone.now()
+    for name, labels in namespaces.items():
+        row, created = Namespace.objects.get_or_create(
+            cluster=cluster, name=name, defaults={"labels": labels, "last_seen": now}
         )
-    runs = []
-    for policy in policies_for(cluster):
-        if policy.cover_new_namespaces and NamespaceSelection.of(policy).covers(name, labels):
-            runs.append(
-                sync_run_start(
-                    actor=None,
-                    clusters=[cluster],
-                    policy=policy,
-                    trigger=SyncRun.Trigger.WATCH,
-                    only_namespaces=[name],
-                )
-            )
-    return runs
+        if not created:
+            Namespace.objects.filter(pk=row.pk).update(labels=labels, gone=False, last_seen=now)
+    return _sync_where_covered(cluster=cluster, namespaces=namespaces, trigger=trigger)
 
 
 def service_account_appeared(*, cluster: Cluster, namespace: str, name: str) -> list[SyncRun]:
@@ -211,29 +191,45 @@ def service_account_appeared(*, cluster: Cluster, namespace: str, name: str) -> 
         .first()
         or {}
     )
+    return _sync_where_covered(
+        cluster=cluster,
+        namespaces={namespace: labels},
+        trigger=SyncRun.Trigger.WATCH,
+        service_account=name,
+    )
+
+
+def _patches(policy: PullSecretPolicy, service_account: str) -> bool:
+    kind = policy.service_accounts
+    return (
+        kind == PullSecretPolicy.ServiceAccounts.ALL
+        or (kind == PullSecretPolicy.ServiceAccounts.DEFAULT and service_account == "default")
+        or (
+            kind == PullSecretPolicy.ServiceAccounts.NAMED
+            and service_account in policy.service_account_names
+        )
+    )
+
+
+def _sync_where_covered(
+    *, cluster: Cluster, namespaces: dict[str, dict], trigger: str, service_account: str = ""
+) -> list[SyncRun]:
     runs = []
     for policy in policies_for(cluster):
-        kind = policy.service_accounts
-        wanted = (
-            kind == PullSecretPolicy.ServiceAccounts.ALL
-            or (kind == PullSecretPolicy.ServiceAccounts.DEFAULT and name == "default")
-            or (
-                kind == PullSecretPolicy.ServiceAccounts.NAMED
-                and name in policy.service_account_names
-            )
-        )
-        if (
-            wanted
-            and policy.cover_new_namespaces
-            and NamespaceSelection.of(policy).covers(namespace, labels)
-        ):
+        if not policy.cover_new_namespaces:
+            continue
+        if service_account and not _patches(policy, service_account):
+            continue
+        selection = NamespaceSelection.of(policy)
+        wanted = sorted(ns for ns, labels in namespaces.items() if selection.covers(ns, labels))
+        if wanted:
             runs.append(
                 sync_run_start(
                     actor=None,
                     clusters=[cluster],
                     policy=policy,
-                    trigger=SyncRun.Trigger.WATCH,
-                    only_namespaces=[namespace],
+                    trigger=trigger,
+                    only_namespaces=wanted,
                 )
             )
     return runs

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 from clusters import services
 from clusters.connection import cluster_client
@@ -24,6 +24,8 @@ from clusters.models import Cluster
 logger = logging.getLogger(__name__)
 
 WATCH_SECONDS = 300
+# New namespaces arriving within this window share one sync run (and so one scan).
+BATCH_SECONDS = 0.25
 MAX_BACKOFF = 60.0
 
 
@@ -37,6 +39,9 @@ class Watch:
     on_error: Callable[[str], None] | None = None
     resource_version: str = ""
     watch_seconds: int = WATCH_SECONDS
+    _pending: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _timer: threading.Timer | None = field(default=None, repr=False)
 
     @property
     def path(self) -> str:
@@ -93,15 +98,34 @@ class Watch:
         self.resource_version = meta.get("resourceVersion") or self.resource_version
         if event.get("type") != "ADDED":
             return
-        close_old_connections()
         if self.resource == "namespaces":
-            services.namespace_appeared(
-                cluster=cluster, name=meta.get("name", ""), labels=meta.get("labels") or {}
-            )
+            self._queue_namespace(cluster, meta.get("name", ""), meta.get("labels") or {})
         else:
+            close_old_connections()
             services.service_account_appeared(
                 cluster=cluster, namespace=meta.get("namespace", ""), name=meta.get("name", "")
             )
+
+    def _queue_namespace(self, cluster: Cluster, name: str, labels: dict[str, str]) -> None:
+        """Collect namespaces that arrive together (a Helm install, a script) into one sync."""
+        if not name:
+            return
+        with self._lock:
+            self._pending[name] = labels
+            if self._timer is None:
+                self._timer = threading.Timer(BATCH_SECONDS, self._flush, args=(cluster,))
+                self._timer.daemon = True
+                self._timer.start()
+
+    def _flush(self, cluster: Cluster) -> None:
+        with self._lock:
+            batch, self._pending, self._timer = self._pending, {}, None
+        try:
+            services.namespaces_appeared(cluster=cluster, namespaces=batch)
+        except Exception:
+            logger.exception("syncing new namespaces of %s failed", cluster.name)
+        finally:
+            connection.close()  # this timer thread's own connection
 
 
 class Watcher:

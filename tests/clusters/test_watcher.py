@@ -148,3 +148,19 @@ def test_the_watcher_follows_reachable_clusters_only(kubeapi, cluster, account):
         ]
     finally:
         watcher.stop()
+
+
+def test_a_burst_of_new_namespaces_is_synced_in_one_run(kubeapi, cluster, policy, kubectl_api,
+                                                        eager, running):
+    running("namespaces")
+    for i in range(6):
+        kubectl_api.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=f"b-{i}")))
+    for i in range(6):
+        assert wait_for_secret(kubeapi, f"b-{i}")
+    deadline = time.monotonic() + 10
+    while SyncRun.objects.exclude(state="succeeded").exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    covered = sorted(ns for run in SyncRun.objects.all() for ns in run.only_namespaces)
+    assert covered == [f"b-{i}" for i in range(6)]
+    assert SyncRun.objects.count() < 6
