@@ -37,28 +37,28 @@ def _django(var_dir: str) -> None:
     call_command("migrate", verbosity=0)
 
 
-def _setup(server):
+def _setup(server, name: str = "bench"):
     from accounts.kubeconfig import validate_kubeconfig
     from accounts.models import CloudAccount, RegistryCredential
     from clusters.models import Cluster, PullSecretPolicy
 
     context = validate_kubeconfig(json.dumps(server.kubeconfig())).contexts[0]
-    account = CloudAccount.objects.create(name="bench", kind="kubeconfig")
+    account = CloudAccount.objects.create(name=name, kind="kubeconfig")
     cluster = Cluster.objects.create(
         account=account,
-        name="bench",
+        name=name,
         server=context.server,
         connection=json.dumps(context.to_dict()),
         check_status="ok",
     )
     credential = RegistryCredential.objects.create(
-        name="bench",
+        name=name,
         server="registry.example.com",
-        username="bench",
+        username=name,
         password="bench-pw",
     )
     policy = PullSecretPolicy.objects.create(
-        name="bench",
+        name=name,
         credential=credential,
         cluster=cluster,
         secret_name="regcred",
@@ -222,6 +222,71 @@ def _coverage(clusters: int, namespaces: int) -> None:
     print(f"{'naive page (N+1, count per status)':<34}{n:>9}{seconds:>9.2f}{'':>12}")
 
 
+def _watch_latency(samples: int) -> None:
+    """From `create namespace` to the Secret being there: watcher + a real worker process."""
+    import signal
+    import subprocess
+    import threading
+
+    from kubernetes import client as k8s
+    from kubernetes import config as k8s_config
+
+    from clusters.watcher import Watch
+    from tests.kubeapi.server import KubeApiServer
+
+    broker = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+    print(f"\nWatcher latency through a real worker ({broker.split(':')[0]} broker):")
+    with KubeApiServer() as server:
+        cluster, _policy = _setup(server, name="watched")
+        worker = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "dashboard",
+                "worker",
+                "--pool=solo",
+                "--loglevel=WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "-n",
+                "bench@%h",
+            ],
+            cwd=ROOT,
+            env=os.environ.copy(),
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        watch = Watch(cluster.pk, "namespaces", watch_seconds=30)
+        thread = threading.Thread(target=watch.run, daemon=True)
+        thread.start()
+        try:
+            time.sleep(3)  # worker start-up and the watch's first list
+            api = k8s.CoreV1Api(k8s_config.new_client_from_config_dict(server.kubeconfig()))
+            times = []
+            for i in range(samples):
+                name = f"latency-{i}"
+                start = time.perf_counter()
+                api.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=name)))
+                while server.get_object("secrets", name, "regcred") is None:
+                    if time.perf_counter() - start > 30:
+                        raise SystemExit("the Secret never appeared: is the worker running?")
+                    time.sleep(0.005)
+                times.append(time.perf_counter() - start)
+                time.sleep(0.5)
+        finally:
+            watch.stop.set()
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(20)
+    times.sort()
+    print(
+        f"  {samples} namespaces: median {times[len(times) // 2] * 1000:.0f} ms, "
+        f"max {times[-1] * 1000:.0f} ms"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--namespaces", type=int, default=1000)
@@ -232,6 +297,12 @@ def main() -> None:
         help="added to every request, as a network round trip would be",
     )
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--latency-samples",
+        type=int,
+        default=5,
+        help="new namespaces timed through the watcher and a real worker",
+    )
     parser.add_argument(
         "--clusters", type=int, default=100, help="clusters in the coverage measurement"
     )
@@ -275,6 +346,7 @@ def main() -> None:
             f"{t2 / t1 if t1 else 0:>9.1f}x"
         )
     _coverage(args.clusters, args.cluster_namespaces)
+    _watch_latency(args.latency_samples)
 
 
 if __name__ == "__main__":

@@ -176,6 +176,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(_broker_dir / "processed"),
         # Without this kombu puts its broadcast folder in the current directory.
         "control_folder": str(_broker_dir / "control"),
+        # The file-system transport polls; a fifth of a second keeps new namespaces quick.
+        "polling_interval": 0.2,
         "store_processed": False,
     }
 else:
