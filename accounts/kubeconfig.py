@@ -12,67 +12,39 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
-import ipaddress
-import json
 import re
-import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
-import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from django.conf import settings
 from django.utils.translation import gettext as _
 
-MAX_KUBECONFIG_BYTES = 256 * 1024
-# A kubeconfig of a few hundred clusters has a few thousand nodes; these bounds leave ample
-# room while stopping alias bombs ("billion laughs") before PyYAML constructs anything.
-MAX_EXPANDED_NODES = 100_000
-MAX_EXPANDED_CHARS = 4 * 1024 * 1024
-MAX_NESTING_DEPTH = 64
+from accounts.addresses import (
+    HOST_NAME_RE,
+    refuse_link_local_or_metadata,
+    validate_api_server_url,
+)
+from accounts.boundedyaml import MAX_KUBECONFIG_BYTES, decode_document, load_document
+from accounts.errors import KubeconfigError
 
-# Instance metadata services hand out cloud credentials to anything on the node that asks;
-# a cluster "server" pointing there would turn the dashboard into a credential thief.
-_METADATA_HOST_NAMES = frozenset(
-    {
-        "metadata",
-        "metadata.google.internal",
-        "metadata.tencentyun.com",
-        "instance-data",
-        "instance-data.ec2.internal",
-    }
-)
-_FORBIDDEN_NETWORKS = (
-    ipaddress.ip_network("169.254.0.0/16"),  # IPv4 link-local: AWS, GCE, Azure, TKE metadata
-    ipaddress.ip_network("fe80::/10"),  # IPv6 link-local
-    ipaddress.ip_network("fd00:ec2::254/128"),  # AWS metadata over IPv6
-    ipaddress.ip_network("100.100.100.200/32"),  # Alibaba Cloud metadata
-)
-_NAT64_PREFIX = ipaddress.ip_network("64:ff9b::/96")
-_HOST_NAME_RE = re.compile(
-    r"^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$"
-)
-# Things getaddrinfo() would read as an IPv4 address ("2852039166", "0xa9.0xfe.0xa9.0xfe",
-# "0251.0376.0251.0376"): refused unless in plain dotted form, so the checks see the real target.
-_NUMERIC_HOST_RE = re.compile(r"^(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+))*$")
+__all__ = [
+    "MAX_KUBECONFIG_BYTES",
+    "KubeContext",
+    "KubeconfigError",
+    "ValidatedKubeconfig",
+    "parse_ca_certificate",
+    "refuse_link_local_or_metadata",
+    "service_account_context",
+    "validate_api_server_url",
+    "validate_kubeconfig",
+]
+
 _NAMESPACE_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _TOKEN_RE = re.compile(r"^[\x21-\x7e]+$")
 
 _IMPERSONATION_KEYS = ("as", "as-uid", "as-groups", "as-user-extra")
-
-
-class KubeconfigError(Exception):
-    """A kubeconfig, API server address or certificate that cannot be accepted."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
 
 
 @dataclass(frozen=True)
@@ -140,7 +112,7 @@ class _User:
 
 def validate_kubeconfig(data: str | bytes) -> ValidatedKubeconfig:
     """Parse and check a kubeconfig; return its contexts or raise KubeconfigError."""
-    document = _load_document(_decode(data))
+    document = load_document(decode_document(data))
     if not isinstance(document, dict):
         raise KubeconfigError(_("The kubeconfig is not a mapping of clusters, users and contexts."))
     warnings: list[str] = []
@@ -162,57 +134,6 @@ def validate_kubeconfig(data: str | bytes) -> ValidatedKubeconfig:
             % {"name": current}
         )
     return ValidatedKubeconfig(contexts=contexts, current_context=current, warnings=warnings)
-
-
-def validate_api_server_url(url: str) -> str:
-    """Check a Kubernetes API server address and return it normalised."""
-    url = url.strip() if isinstance(url, str) else ""
-    if not url:
-        raise KubeconfigError(_("The API server address is empty."))
-    if any(ord(char) <= 0x20 or ord(char) == 0x7F or char == "\\" for char in url):
-        raise KubeconfigError(
-            _('The API server address "%(url)s" contains spaces or control characters.')
-            % {"url": url}
-        )
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        raise KubeconfigError(
-            _('The API server address "%(url)s" is not a valid URL.') % {"url": url}
-        ) from None
-    scheme = parts.scheme.lower()
-    if scheme not in ("https", "http") or not parts.hostname:
-        raise KubeconfigError(
-            _('The API server address "%(url)s" must start with https:// and name a host.')
-            % {"url": url}
-        )
-    if parts.username is not None or parts.password is not None:
-        raise KubeconfigError(
-            _(
-                "The API server address must not contain a user name or password; "
-                "give credentials separately."
-            )
-        )
-    if parts.query or parts.fragment:
-        raise KubeconfigError(
-            _('The API server address "%(url)s" must not have a query or fragment.') % {"url": url}
-        )
-    host = _normalise_host(parts.hostname)
-    refuse_link_local_or_metadata(host)
-    if scheme == "http" and not (settings.DEBUG and _is_loopback(host)):
-        raise KubeconfigError(
-            _(
-                'The API server address "%(url)s" must use https:// '
-                "(http:// is allowed only to this machine in development)."
-            )
-            % {"url": url}
-        )
-    _check_allow_list(host)
-    netloc = f"[{host}]" if ":" in host else host
-    if port is not None and port != (443 if scheme == "https" else 80):
-        netloc = f"{netloc}:{port}"
-    return f"{scheme}://{netloc}{parts.path.rstrip('/')}"
 
 
 def parse_ca_certificate(text: str) -> str:
@@ -262,157 +183,7 @@ def service_account_context(
     )
 
 
-def refuse_link_local_or_metadata(host: str) -> None:
-    """Raise KubeconfigError when a host is link-local, a metadata service, or unusable.
-
-    Only literal addresses and well-known metadata names are checked: no DNS lookup is done.
-    """
-    host = _normalise_host(host)
-    if host in _METADATA_HOST_NAMES:
-        raise KubeconfigError(
-            _('"%(host)s" is a cloud metadata service, not a Kubernetes API server.')
-            % {"host": host}
-        )
-    address = _literal_address(host)
-    if address is None:
-        return
-    for candidate in _embedded_addresses(address):
-        if candidate.is_unspecified or candidate.is_multicast:
-            raise KubeconfigError(_('"%(host)s" is not a usable address.') % {"host": host})
-        if any(candidate in network for network in _FORBIDDEN_NETWORKS):
-            raise KubeconfigError(
-                _('"%(host)s" is a link-local or cloud metadata address and cannot be used.')
-                % {"host": host}
-            )
-
-
 # --- Loading -----------------------------------------------------------------------------
-
-
-def _decode(data: str | bytes) -> str:
-    if isinstance(data, str):
-        # surrogateescape-decoded input would carry lone surrogates that are not UTF-8.
-        try:
-            raw = data.encode("utf-8")
-        except UnicodeEncodeError:
-            raise KubeconfigError(_("The kubeconfig is not UTF-8 text.")) from None
-    else:
-        raw = bytes(data)
-    if len(raw) > MAX_KUBECONFIG_BYTES:
-        raise KubeconfigError(
-            _("The kubeconfig is larger than %(limit)d KiB.")
-            % {"limit": MAX_KUBECONFIG_BYTES // 1024}
-        )
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise KubeconfigError(_("The kubeconfig is not UTF-8 text.")) from None
-    if not text.strip():
-        raise KubeconfigError(_("The kubeconfig is empty."))
-    return text
-
-
-def _load_document(text: str) -> Any:
-    if text.lstrip().startswith("{"):
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as error:
-            raise KubeconfigError(
-                _(
-                    "The kubeconfig is not valid JSON "
-                    "(line %(line)d, column %(column)d: %(problem)s)."
-                )
-                % {"line": error.lineno, "column": error.colno, "problem": error.msg}
-            ) from None
-        except RecursionError:
-            raise KubeconfigError(_("The kubeconfig is nested too deeply.")) from None
-    try:
-        return yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 - a SafeLoader subclass
-    except _TooLarge as error:
-        raise KubeconfigError(error.message) from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        problem = getattr(error, "problem", None) or str(error)
-        if mark is not None:
-            raise KubeconfigError(
-                _("The kubeconfig is neither JSON nor valid YAML (line %(line)d: %(problem)s).")
-                % {"line": mark.line + 1, "problem": problem}
-            ) from None
-        raise KubeconfigError(
-            _("The kubeconfig is neither JSON nor valid YAML (%(problem)s).") % {"problem": problem}
-        ) from None
-    except RecursionError:
-        raise KubeconfigError(_("The kubeconfig is nested too deeply.")) from None
-
-
-class _TooLarge(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class _BoundedLoader(yaml.SafeLoader):
-    """SafeLoader that refuses deep nesting and documents whose aliases expand too far.
-
-    Composing a YAML document keeps each anchored node once however often it is aliased, so
-    the expanded size can be measured on the node graph before anything is constructed.
-    """
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._depth = 0
-
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
-        self._depth += 1
-        try:
-            if self._depth > MAX_NESTING_DEPTH:
-                raise _TooLarge(_("The kubeconfig is nested too deeply."))
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-    def compose_document(self) -> yaml.Node:
-        node = super().compose_document()
-        _check_expanded_size(node)
-        return node
-
-
-def _check_expanded_size(root: yaml.Node) -> None:
-    """Measure what the node graph would expand to, without recursion or expansion."""
-    too_large = _("The kubeconfig expands to more data than any kubeconfig needs (YAML aliases).")
-    sizes: dict[int, tuple[int, int]] = {}
-    in_progress: set[int] = set()
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-    while stack:
-        node, finished = stack.pop()
-        key = id(node)
-        children = _child_nodes(node)
-        if finished:
-            in_progress.discard(key)
-            nodes, chars = 1, len(node.value) if isinstance(node, yaml.ScalarNode) else 0
-            for child in children:
-                child_nodes, child_chars = sizes[id(child)]
-                nodes += child_nodes
-                chars += child_chars
-            if nodes > MAX_EXPANDED_NODES or chars > MAX_EXPANDED_CHARS:
-                raise _TooLarge(too_large)
-            sizes[key] = (nodes, chars)
-            continue
-        if key in sizes:
-            continue
-        if key in in_progress:
-            raise _TooLarge(_("The kubeconfig contains a YAML alias that refers to itself."))
-        in_progress.add(key)
-        stack.append((node, True))
-        stack.extend((child, False) for child in children if id(child) not in sizes)
-
-
-def _child_nodes(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.MappingNode):
-        return [item for pair in node.value for item in pair]
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    return []
 
 
 # --- Structure ---------------------------------------------------------------------------
@@ -510,7 +281,7 @@ def _validate_cluster(name: str, body: dict[str, Any], warnings: list[str]) -> _
         )
     tls_server_name = body.get("tls-server-name") or None
     if tls_server_name is not None and (
-        not isinstance(tls_server_name, str) or not _HOST_NAME_RE.match(tls_server_name.lower())
+        not isinstance(tls_server_name, str) or not HOST_NAME_RE.match(tls_server_name.lower())
     ):
         raise KubeconfigError(
             _('Cluster "%(name)s": tls-server-name "%(value)s" is not a host name.')
@@ -705,104 +476,3 @@ def _pem_certificates(raw: bytes, problem: str) -> str:
 
 
 # --- Hosts -------------------------------------------------------------------------------
-
-
-def _normalise_host(host: str) -> str:
-    host = host.strip().lower().removeprefix("[").removesuffix("]").rstrip(".")
-    if ":" in host:
-        try:
-            return ipaddress.IPv6Address(host).compressed
-        except ValueError:
-            # Zone ids and malformed addresses are judged by _literal_address().
-            return host
-    try:
-        host = host.encode("idna").decode("ascii")
-    except UnicodeError:
-        raise KubeconfigError(_('"%(host)s" is not a valid host name.') % {"host": host}) from None
-    if not host or not _HOST_NAME_RE.match(host):
-        raise KubeconfigError(_('"%(host)s" is not a valid host name.') % {"host": host})
-    return host
-
-
-def _literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    if ":" in host:
-        if "%" in host:
-            # Zone ids only make sense for link-local addresses, which are refused anyway.
-            raise KubeconfigError(
-                _('"%(host)s" is a link-local or cloud metadata address and cannot be used.')
-                % {"host": host}
-            )
-        try:
-            return ipaddress.IPv6Address(host)
-        except ValueError:
-            raise KubeconfigError(
-                _('"%(host)s" is not a valid address.') % {"host": host}
-            ) from None
-    if not _NUMERIC_HOST_RE.match(host):
-        return None
-    try:
-        return ipaddress.IPv4Address(host)
-    except ValueError:
-        pass
-    try:
-        socket.inet_aton(host)
-    except OSError:
-        return None
-    raise KubeconfigError(
-        _(
-            '"%(host)s" looks like an IP address in an unusual form; write it as four decimal '
-            "numbers separated by dots."
-        )
-        % {"host": host}
-    )
-
-
-def _embedded_addresses(
-    address: ipaddress.IPv4Address | ipaddress.IPv6Address,
-) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
-    """The address itself and any IPv4 address it tunnels to (mapped, 6to4, NAT64)."""
-    found: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [address]
-    if isinstance(address, ipaddress.IPv6Address):
-        for embedded in (address.ipv4_mapped, address.sixtofour):
-            if embedded is not None:
-                found.append(embedded)
-        if address in _NAT64_PREFIX:
-            found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
-    return found
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _check_allow_list(host: str) -> None:
-    patterns = [
-        _normalise_pattern(pattern)
-        for pattern in getattr(settings, "REGCRED_ALLOWED_API_HOSTS", None) or []
-        if pattern.strip()
-    ]
-    if not patterns:
-        return
-    for pattern in patterns:
-        if pattern.startswith("*."):
-            if host.endswith(pattern[1:]):
-                return
-        elif host == pattern:
-            return
-    raise KubeconfigError(
-        _('The API server "%(host)s" is not in the list of hosts this dashboard may connect to.')
-        % {"host": host}
-    )
-
-
-def _normalise_pattern(pattern: str) -> str:
-    pattern = pattern.strip().lower().removeprefix("[").removesuffix("]").rstrip(".")
-    try:
-        return ipaddress.IPv6Address(pattern).compressed
-    except ValueError:
-        return pattern
