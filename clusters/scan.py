@@ -113,8 +113,12 @@ def _last_change(meta: dict) -> tuple[str, str]:
     entries = [e for e in meta.get("managedFields") or [] if e.get("time")]
     if not entries:
         return "", meta.get("creationTimestamp", "")
-    # Times have second precision; on a tie the later entry is the more recent write.
-    _index, latest = max(enumerate(entries), key=lambda pair: (pair[1]["time"], pair[0]))
+    # Times have second precision and entry order is not a write order, so on a tie someone
+    # else's entry wins over ours: a person reading "edited by" wants the other writer.
+    _index, latest = max(
+        enumerate(entries),
+        key=lambda pair: (pair[1]["time"], pair[1].get("manager") != MANAGED_BY, pair[0]),
+    )
     return latest.get("manager", ""), latest["time"]
 
 

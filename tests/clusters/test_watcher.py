@@ -150,8 +150,9 @@ def test_the_watcher_follows_reachable_clusters_only(kubeapi, cluster, account):
         watcher.stop()
 
 
-def test_a_burst_of_new_namespaces_is_synced_in_one_run(kubeapi, cluster, policy, kubectl_api,
-                                                        eager, running):
+def test_a_burst_of_new_namespaces_is_synced_in_one_run(
+    kubeapi, cluster, policy, kubectl_api, eager, running
+):
     running("namespaces")
     for i in range(6):
         kubectl_api.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=f"b-{i}")))
