@@ -570,11 +570,15 @@ def test_a_sync_is_audited_per_cluster_and_each_adoption_on_its_own(
 def test_on_a_same_second_tie_the_other_writer_is_named():
     from clusters.scan import _last_change
 
-    meta = {"managedFields": [
-        {"manager": "kubectl-edit", "time": "2026-01-01T10:42:00Z"},
-        {"manager": MANAGED_BY, "time": "2026-01-01T10:42:00Z"},
-        {"manager": "helm", "time": "2026-01-01T10:41:59Z"},
-    ]}
+    meta = {
+        "managedFields": [
+            {"manager": "kubectl-edit", "time": "2026-01-01T10:42:00Z"},
+            {"manager": MANAGED_BY, "time": "2026-01-01T10:42:00Z"},
+            {"manager": "helm", "time": "2026-01-01T10:41:59Z"},
+        ]
+    }
     assert _last_change(meta) == ("kubectl-edit", "2026-01-01T10:42:00Z")
     assert _last_change({"creationTimestamp": "2026-01-01T09:00:00Z"}) == (
-        "", "2026-01-01T09:00:00Z")
+        "",
+        "2026-01-01T09:00:00Z",
+    )
