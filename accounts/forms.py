@@ -290,3 +290,25 @@ class RegistryCredentialForm(forms.Form):
             return parse_ca_certificate(text)
         except KubeconfigError as exc:
             raise forms.ValidationError(exc.message) from exc
+
+
+class TkePickForm(forms.Form):
+    """Second step of TKE onboarding: which of the discovered clusters to import."""
+
+    clusters = forms.MultipleChoiceField(
+        label=_("Clusters to import"),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Pick at least one cluster.")},
+    )
+    endpoint = forms.ChoiceField(
+        label=_("Connect through"),
+        choices=ENDPOINT_CHOICES,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, discovered: list[dict], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["clusters"].choices = [
+            (c["id"], f"{c['name']} ({c['id']}) · {c['version']} · {c['status']}")
+            for c in discovered
+        ]

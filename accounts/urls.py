@@ -11,6 +11,7 @@ urlpatterns = [
         "accounts/new/service-account/", views.account_new_serviceaccount, name="new-serviceaccount"
     ),
     path("accounts/new/tke/", views.account_new_tke, name="new-tke"),
+    path("accounts/new/tke/clusters/", views.account_new_tke_pick, name="new-tke-pick"),
     path("accounts/<int:account_id>/", views.account_detail, name="detail"),
     path("accounts/<int:account_id>/edit/", views.account_edit, name="edit"),
     path("accounts/<int:account_id>/delete/", views.account_delete, name="delete"),

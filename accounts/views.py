@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,13 +15,15 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from accounts import services
-from accounts.cloud import TkeError
+from accounts.cloud import TkeError, tke_describe_clusters
+from accounts.encryption import decrypt, encrypt
 from accounts.forms import (
     AccountEditForm,
     KubeconfigAccountForm,
     RegistryCredentialForm,
     ServiceAccountForm,
     TkeAccountForm,
+    TkePickForm,
 )
 from accounts.models import CloudAccount, RegistryCredential
 from clusters.permissions import service_account_setup_yaml, service_account_token_commands
@@ -124,7 +128,14 @@ def account_new_serviceaccount(request: HttpRequest) -> HttpResponse:
 @role_required(OPERATOR)
 def account_new_tke(request: HttpRequest) -> HttpResponse:
     form = TkeAccountForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and "discover" in request.POST:
+        try:
+            _tke_pending_save(request, form.cleaned_data)
+        except TkeError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return redirect("accounts:new-tke-pick")
+    elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             account, failures = services.tke_account_create(
@@ -151,6 +162,79 @@ def account_new_tke(request: HttpRequest) -> HttpResponse:
         "default_credential": services.tke_default_credential(request.user),
     }
     return render(request, "accounts/new_tke.html", context, status=400 if form.errors else 200)
+
+
+TKE_PENDING = "tke_pending"
+TKE_PENDING_SECONDS = 15 * 60
+
+
+def _tke_pending_save(request: HttpRequest, data: dict) -> None:
+    """Discover the clusters and keep the keys for the pick step, the SecretKey encrypted.
+
+    The key never goes back to the browser: it waits in the server-side session, Fernet-
+    encrypted like every stored credential, for at most a quarter of an hour.
+    """
+    found = tke_describe_clusters(
+        secret_id=data["secret_id"],
+        secret_key=data["secret_key"],
+        region=data["region"],
+        cluster_ids=data["cluster_ids"] or None,
+    )
+    request.session[TKE_PENDING] = {
+        "name": data["name"],
+        "secret_id": data["secret_id"],
+        "secret_key": encrypt(data["secret_key"]),
+        "region": data["region"],
+        "endpoint": data["endpoint"],
+        "at": time.time(),
+        "clusters": [
+            {"id": c.cluster_id, "name": c.name, "version": c.version, "status": c.status}
+            for c in found
+        ],
+    }
+
+
+@_secret_fields
+@role_required(OPERATOR)
+def account_new_tke_pick(request: HttpRequest) -> HttpResponse:
+    pending = request.session.get(TKE_PENDING)
+    if not pending or time.time() - pending["at"] > TKE_PENDING_SECONDS:
+        request.session.pop(TKE_PENDING, None)
+        messages.info(request, _("Enter the TKE keys again to find the clusters."))
+        return redirect("accounts:new-tke")
+    form = TkePickForm(
+        request.POST or None,
+        discovered=pending["clusters"],
+        initial={
+            "clusters": [c["id"] for c in pending["clusters"]],
+            "endpoint": pending["endpoint"],
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            account, failures = services.tke_account_create(
+                actor=request.user,
+                name=pending["name"],
+                secret_id=pending["secret_id"],
+                secret_key=decrypt(pending["secret_key"]),
+                region=pending["region"],
+                cluster_ids=form.cleaned_data["clusters"],
+                extranet=form.cleaned_data["endpoint"] == "public",
+            )
+        except (TkeError, services.ApplicationError) as exc:
+            form.add_error(None, exc.message)
+        else:
+            request.session.pop(TKE_PENDING, None)
+            for failure in failures:
+                messages.error(request, f"{failure.cluster_id}: {failure.message}")
+            messages.success(request, _("TKE account added; checking its clusters now."))
+            return redirect("accounts:detail", account.pk)
+    return render(
+        request,
+        "accounts/new_tke_pick.html",
+        {"form": form, "pending": pending},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required

@@ -820,3 +820,70 @@ def test_the_credential_list_shows_each_verification(viewer_client):
 
     assert "good" in html and "Verified" in html
     assert "bad" in html and "Failed" in html and "refused" in html
+
+
+def test_finding_tke_clusters_lists_them_to_pick_without_echoing_the_key(
+    operator_client, tke_keys, kubeapi
+):
+    response = operator_client.post(
+        reverse("accounts:new-tke"), tke_post(tke_keys) | {"discover": "1"}
+    )
+    assert response.url == reverse("accounts:new-tke-pick")
+    page = operator_client.get(response.url).content.decode()
+    assert "prod (cls-prod01)" in page and "stage (cls-stage01)" in page
+    assert tke_keys.secret_key not in page
+    session = operator_client.session["tke_pending"]
+    assert tke_keys.secret_key not in str(session)  # kept Fernet-encrypted
+    assert not CloudAccount.objects.exists()
+
+
+def test_picking_one_tke_cluster_imports_only_that_one(
+    operator_client, tke_keys, kubeapi, eager_celery, django_capture_on_commit_callbacks
+):
+    operator_client.post(reverse("accounts:new-tke"), tke_post(tke_keys) | {"discover": "1"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = operator_client.post(
+            reverse("accounts:new-tke-pick"), {"clusters": ["cls-stage01"], "endpoint": "private"}
+        )
+    account = CloudAccount.objects.get()
+    assert response.url == reverse("accounts:detail", args=[account.pk])
+    assert [c.tke_cluster_id for c in account.clusters.all()] == ["cls-stage01"]
+    assert account.tke_secret_key == tke_keys.secret_key and not account.tke_extranet
+    assert "tke_pending" not in operator_client.session
+
+
+def test_a_pick_on_the_wrong_endpoint_stays_on_the_page_to_choose_again(
+    operator_client, tke_keys, kubeapi
+):
+    operator_client.post(reverse("accounts:new-tke"), tke_post(tke_keys) | {"discover": "1"})
+    response = operator_client.post(
+        reverse("accounts:new-tke-pick"), {"clusters": ["cls-stage01"], "endpoint": "public"}
+    )
+    assert response.status_code == 400
+    assert "choose the private endpoint instead" in response.content.decode()
+    assert not CloudAccount.objects.exists() and "tke_pending" in operator_client.session
+
+
+def test_picking_nothing_is_refused_with_a_message(operator_client, tke_keys, kubeapi):
+    operator_client.post(reverse("accounts:new-tke"), tke_post(tke_keys) | {"discover": "1"})
+    response = operator_client.post(reverse("accounts:new-tke-pick"), {"endpoint": "public"})
+    assert "Pick at least one cluster." in response.content.decode()
+
+
+def test_the_pick_page_without_discovery_sends_you_back(operator_client):
+    response = operator_client.get(reverse("accounts:new-tke-pick"))
+    assert response.url == reverse("accounts:new-tke")
+
+
+def test_a_rejected_key_is_explained_before_any_pick(operator_client, tke_keys):
+    response = operator_client.post(
+        reverse("accounts:new-tke"),
+        tke_post(tke_keys, secret_key="not-the-key") | {"discover": "1"},
+    )
+    assert response.status_code == 400
+    assert "Tencent Cloud refused the SecretKey" in response.content.decode()
+    assert "tke_pending" not in operator_client.session
+
+
+def test_a_viewer_cannot_pick_tke_clusters(viewer_client):
+    assert viewer_client.post(reverse("accounts:new-tke-pick"), {}).status_code == 403
