@@ -15,7 +15,6 @@ urlpatterns = [
     path("users/", views.users, name="users"),
     path("users/new", views.user_create, name="user-create"),
     path("users/<int:user_id>/role", views.user_role, name="user-role"),
-    path("healthz", views.healthz, name="healthz"),
     path("", include("accounts.urls")),
     path("clusters/", include("clusters.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -4,11 +4,9 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from dashboard import selectors, services
@@ -101,11 +99,3 @@ def user_role(request: HttpRequest, user_id: int) -> HttpResponse:
         % {"name": person.username, "role": form.cleaned_data["role"] or _("without a role")},
     )
     return redirect("users")
-
-
-@never_cache
-def healthz(request: HttpRequest) -> HttpResponse:
-    """For load balancers and compose health checks: the process is up and the DB answers."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return HttpResponse("ok\n", content_type="text/plain")

@@ -85,8 +85,17 @@ def test_the_audit_log_is_paginated(viewer_client, operator):
 
 @pytest.mark.django_db
 def test_the_health_check_needs_no_login(client):
-    response = client.get(reverse("healthz"))
+    response = client.get("/healthz")
     assert response.status_code == 200 and response.content == b"ok\n"
+
+
+@pytest.mark.django_db
+def test_the_health_check_answers_a_container_probe_in_production(client, settings):
+    # The probe dials 127.0.0.1 over plain HTTP; production allows neither for pages.
+    settings.ALLOWED_HOSTS = ["regcred.example.com"]
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/healthz", HTTP_HOST="127.0.0.1:8000").status_code == 200
+    assert client.get("/login/", HTTP_HOST="127.0.0.1:8000").status_code == 400
 
 
 def test_an_unknown_page_gets_the_friendly_404(viewer_client, settings):
