@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import threading
+import time
 
 import pytest
 
@@ -366,9 +367,19 @@ def test_a_forbidden_namespace_fails_with_the_permission_named(kubeapi, cluster,
 
 def test_a_namespace_deleted_mid_run_is_skipped(kubeapi, cluster, policy, forty):
     kubeapi.faults.add(
-        Fault(method="POST", path="/namespaces/team-09/secrets", action="latency", delay_ms=400)
+        Fault(method="POST", path="/namespaces/team-09/secrets", action="latency", delay_ms=1000)
     )
-    threading.Timer(0.1, kubeapi.delete_namespace, ["team-09"]).start()
+
+    def delete_once_the_scan_is_done():
+        # Pods are the scan's last list; after it the sync's writes are on their way.
+        deadline = time.monotonic() + 20
+        while not kubeapi.requests_matching(verb="list", kind="pods"):
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.005)
+        kubeapi.delete_namespace("team-09")
+
+    threading.Thread(target=delete_once_the_scan_is_done, daemon=True).start()
 
     run = run_sync(cluster, policy)
 
