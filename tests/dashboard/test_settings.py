@@ -151,3 +151,14 @@ def test_generated_development_keys_are_not_in_the_repository(name):
         ["git", "ls-files", f"var/{name}"], cwd=ROOT, capture_output=True, text=True
     ).stdout
     assert tracked == ""
+
+
+def test_a_key_file_another_process_is_still_writing_is_waited_for(tmp_path):
+    import threading
+
+    from dashboard.devkeys import development_value
+
+    key = tmp_path / "secret_key"
+    key.touch()  # created by the other process, not yet written
+    threading.Timer(0.1, key.write_text, ["written-by-the-other-process\n"]).start()
+    assert development_value(key, kind="django") == "written-by-the-other-process"
