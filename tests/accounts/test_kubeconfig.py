@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import time
 import tracemalloc
 from typing import Any
 
@@ -294,12 +293,10 @@ def billion_laughs(levels: int = 12) -> str:
     return "\n".join(lines) + f"\nclusters: *lol{levels - 1}\nusers: []\ncontexts: []\n"
 
 
-def test_it_refuses_an_alias_bomb_fast_and_in_little_memory() -> None:
+def test_it_refuses_an_alias_bomb_without_expanding_it() -> None:
     tracemalloc.start()
-    started = time.monotonic()
     try:
         message = refused(billion_laughs())
-        elapsed = time.monotonic() - started
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -307,7 +304,7 @@ def test_it_refuses_an_alias_bomb_fast_and_in_little_memory() -> None:
     assert message == (
         "The kubeconfig expands to more data than any kubeconfig needs (YAML aliases)."
     )
-    assert elapsed < 2.0
+    # Refused from the node graph, before anything is built: expanded, it would be gigabytes.
     assert peak < 20 * 1024 * 1024
 
 

@@ -46,6 +46,20 @@ def secret(kubeapi, namespace, name="coding-regcred"):
     return kubeapi.get_object("secrets", namespace, name)
 
 
+def put_unmanaged_secret(kubeapi) -> None:
+    """A Secret of the policy's name in default that someone made with kubectl, not us."""
+    kubeapi.put_object(
+        "secrets",
+        {
+            "metadata": {"name": "coding-regcred", "namespace": "default"},
+            "type": "kubernetes.io/dockerconfigjson",
+            "data": {".dockerconfigjson": base64.b64encode(b'{"auths":{}}').decode()},
+        },
+        namespace="default",
+        manager="kubectl-create",
+    )
+
+
 def dockerconfig(obj) -> dict:
     return json.loads(base64.b64decode(obj["data"][".dockerconfigjson"]))
 
@@ -202,16 +216,7 @@ def test_an_edited_secret_is_stale_names_who_edited_it_and_is_repaired_in_place(
 
 
 def test_an_unmanaged_secret_is_left_alone_and_reported(kubeapi, cluster, policy):
-    kubeapi.put_object(
-        "secrets",
-        {
-            "metadata": {"name": "coding-regcred", "namespace": "default"},
-            "type": "kubernetes.io/dockerconfigjson",
-            "data": {".dockerconfigjson": base64.b64encode(b'{"auths":{}}').decode()},
-        },
-        namespace="default",
-        manager="kubectl-create",
-    )
+    put_unmanaged_secret(kubeapi)
     kubeapi.clear_requests()
 
     run = run_sync(cluster, policy)
@@ -223,16 +228,7 @@ def test_an_unmanaged_secret_is_left_alone_and_reported(kubeapi, cluster, policy
 
 
 def test_an_unmanaged_secret_is_adopted_when_the_policy_says_so(kubeapi, cluster, policy):
-    kubeapi.put_object(
-        "secrets",
-        {
-            "metadata": {"name": "coding-regcred", "namespace": "default"},
-            "type": "kubernetes.io/dockerconfigjson",
-            "data": {".dockerconfigjson": base64.b64encode(b'{"auths":{}}').decode()},
-        },
-        namespace="default",
-        manager="kubectl-create",
-    )
+    put_unmanaged_secret(kubeapi)
     PullSecretPolicy.objects.filter(pk=policy.pk).update(adopt_unmanaged=True)
 
     run = run_sync(cluster, policy)
@@ -558,16 +554,7 @@ def test_a_sync_is_audited_per_cluster_and_each_adoption_on_its_own(
 ):
     from dashboard.models import AuditEvent
 
-    kubeapi.put_object(
-        "secrets",
-        {
-            "metadata": {"name": "coding-regcred", "namespace": "default"},
-            "type": "kubernetes.io/dockerconfigjson",
-            "data": {".dockerconfigjson": base64.b64encode(b'{"auths":{}}').decode()},
-        },
-        namespace="default",
-        manager="kubectl-create",
-    )
+    put_unmanaged_secret(kubeapi)
     PullSecretPolicy.objects.filter(pk=policy.pk).update(adopt_unmanaged=True)
 
     run_sync(cluster, PullSecretPolicy.objects.get(pk=policy.pk), actor=operator)
